@@ -1,0 +1,1 @@
+"""Sources of mentions. Every collector yields the shared ``storage.Mention`` type."""

@@ -1,0 +1,189 @@
+"""Schema and forward migrations, versioned with SQLite's ``user_version``.
+
+Each migration runs in one transaction together with the version bump, so a crash
+mid-migration leaves the database at the previous version, never half-migrated.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version of umot."""
+
+
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run statements one by one: ``executescript`` would commit the open transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise SchemaError(f"incomplete SQL statement in migration: {statement.strip()[:80]}")
+
+
+def _initial_schema(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE authors (
+            id TEXT PRIMARY KEY,              -- platform:native author id (or handle)
+            platform TEXT NOT NULL,
+            native_id TEXT NOT NULL,
+            handle TEXT,
+            name TEXT,
+            followers INTEGER,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+
+        -- seq is the stable integer rowid that full-text search points at; id is the key.
+        CREATE TABLE mentions (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,          -- platform:native_id
+            platform TEXT NOT NULL,
+            native_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            brand TEXT,
+            query TEXT,
+            text TEXT NOT NULL,
+            lang TEXT,
+            author_id TEXT REFERENCES authors(id),
+            created_at TEXT NOT NULL,         -- UTC, YYYY-MM-DDTHH:MM:SSZ, sorts as text
+            collected_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            url TEXT,
+            parent_id TEXT,                   -- keys (platform:native_id) of related posts
+            quoted_id TEXT,
+            reposted_id TEXT,
+            conversation_id TEXT,
+            likes INTEGER,
+            reposts INTEGER,
+            replies INTEGER,
+            quotes INTEGER,
+            score INTEGER,
+            raw TEXT
+        );
+        CREATE INDEX idx_mentions_created ON mentions(created_at);
+        CREATE INDEX idx_mentions_brand_created ON mentions(brand, created_at);
+        CREATE INDEX idx_mentions_author ON mentions(author_id, created_at);
+        CREATE INDEX idx_mentions_parent ON mentions(parent_id) WHERE parent_id IS NOT NULL;
+        CREATE INDEX idx_mentions_quoted ON mentions(quoted_id) WHERE quoted_id IS NOT NULL;
+        CREATE INDEX idx_mentions_reposted ON mentions(reposted_id)
+            WHERE reposted_id IS NOT NULL;
+        CREATE INDEX idx_mentions_conversation ON mentions(conversation_id)
+            WHERE conversation_id IS NOT NULL;
+
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, content='mentions', content_rowid='seq',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+            INSERT INTO mentions_fts(rowid, text) VALUES (new.seq, new.text);
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+            INSERT INTO mentions_fts(mentions_fts, rowid, text)
+                VALUES ('delete', old.seq, old.text);
+        END;
+        -- Only a text change touches the index: refreshing engagement counts stays cheap.
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions BEGIN
+            INSERT INTO mentions_fts(mentions_fts, rowid, text)
+                VALUES ('delete', old.seq, old.text);
+            INSERT INTO mentions_fts(rowid, text) VALUES (new.seq, new.text);
+        END;
+
+        CREATE TABLE classifications (
+            id INTEGER PRIMARY KEY,
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            lang TEXT,
+            sentiment TEXT,
+            sentiment_scores TEXT,            -- JSON label -> probability
+            stage TEXT,
+            stage_scores TEXT,
+            classified_at TEXT NOT NULL,
+            UNIQUE (mention_id, model_id)
+        );
+        CREATE INDEX idx_classifications_model ON classifications(model_id, mention_id);
+
+        CREATE TABLE cursors (
+            source TEXT NOT NULL,
+            query TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, query)
+        );
+
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            rule TEXT NOT NULL,
+            brand TEXT,
+            cause TEXT NOT NULL,              -- what fired it; the dedupe key with rule
+            mention_id TEXT REFERENCES mentions(id) ON DELETE SET NULL,
+            message TEXT NOT NULL,
+            details TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (rule, cause)
+        );
+        CREATE INDEX idx_alerts_rule_brand ON alerts(rule, brand, created_at);
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            step TEXT NOT NULL,
+            source TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,             -- running | ok | error
+            fetched INTEGER NOT NULL DEFAULT 0,
+            inserted INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            rejected INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX idx_runs_step_source ON runs(step, source, started_at);
+
+        CREATE TABLE rejects (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            source TEXT NOT NULL,
+            platform TEXT,
+            native_id TEXT,
+            reason TEXT NOT NULL,
+            record TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_rejects_created ON rejects(created_at);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_initial_schema,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database to the newest schema; return how many migrations ran."""
+    current = schema_version(db)
+    if current > len(migrations):
+        raise SchemaError(
+            f"the database has schema version {current}, but this umot knows only up to "
+            f"{len(migrations)}; upgrade umot (pip install -U umot) or use another database"
+        )
+    for version, migration in enumerate(migrations[current:], start=current + 1):
+        with db.atomic():
+            migration(db)
+            db.execute(f"PRAGMA user_version = {version:d}")
+    return len(migrations) - current

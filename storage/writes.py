@@ -1,0 +1,270 @@
+"""Everything that writes: idempotent mention upserts, rejects, runs and cursors.
+
+Writers take a whole batch and run it in one transaction, so a crash loses at most the
+batch in flight and collecting the same mention twice stores it once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from storage.db import to_db_time, utc_now
+from storage.mention import Mention, Rejected
+
+MAX_REJECT_RECORD_CHARS = 20_000
+
+_MENTION_COLUMNS = (
+    "id",
+    "platform",
+    "native_id",
+    "source",
+    "brand",
+    "query",
+    "text",
+    "lang",
+    "author_id",
+    "created_at",
+    "collected_at",
+    "updated_at",
+    "url",
+    "parent_id",
+    "quoted_id",
+    "reposted_id",
+    "conversation_id",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "score",
+    "raw",
+)
+_ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "score")
+# Fields a later sighting may fill in but never blank out.
+_FILL_IF_MISSING = (
+    "brand",
+    "query",
+    "lang",
+    "author_id",
+    "url",
+    "parent_id",
+    "quoted_id",
+    "reposted_id",
+    "conversation_id",
+)
+
+_UPSERT_MENTION = (
+    f"INSERT INTO mentions ({', '.join(_MENTION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _MENTION_COLUMNS)}) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(
+        [f"{c} = coalesce(excluded.{c}, mentions.{c})" for c in _ENGAGEMENT]
+        + [f"{c} = coalesce(mentions.{c}, excluded.{c})" for c in _FILL_IF_MISSING]
+        + ["updated_at = excluded.updated_at"]
+    )
+)
+_UPSERT_AUTHOR = (
+    "INSERT INTO authors (id, platform, native_id, handle, name, followers, first_seen, "
+    "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    "handle = coalesce(excluded.handle, authors.handle), "
+    "name = coalesce(excluded.name, authors.name), "
+    "followers = coalesce(excluded.followers, authors.followers), "
+    "last_seen = max(authors.last_seen, excluded.last_seen)"
+)
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        return self
+
+
+def mention_key(platform: str, native_id: str | None) -> str | None:
+    return None if native_id is None else f"{platform}:{native_id}"
+
+
+def author_key(mention: Mention) -> str | None:
+    native = mention.author_id or mention.author_handle
+    return mention_key(mention.platform, native)
+
+
+def _mention_row(mention: Mention, source: str, now: str) -> tuple[Any, ...]:
+    platform = mention.platform
+    values = {
+        "id": mention.key,
+        "platform": platform,
+        "native_id": mention.native_id,
+        "source": source,
+        "brand": mention.brand,
+        "query": mention.query,
+        "text": mention.text,
+        "lang": mention.lang,
+        "author_id": author_key(mention),
+        "created_at": to_db_time(mention.created_at),
+        "collected_at": now,
+        "updated_at": now,
+        "url": mention.url,
+        "parent_id": mention_key(platform, mention.parent_id),
+        "quoted_id": mention_key(platform, mention.quoted_id),
+        "reposted_id": mention_key(platform, mention.reposted_id),
+        "conversation_id": mention_key(platform, mention.conversation_id),
+        "likes": mention.likes,
+        "reposts": mention.reposts,
+        "replies": mention.replies,
+        "quotes": mention.quotes,
+        "score": mention.score,
+        "raw": json.dumps(mention.raw, ensure_ascii=False, default=str)
+        if mention.raw is not None
+        else None,
+    }
+    return tuple(values[column] for column in _MENTION_COLUMNS)
+
+
+def upsert_mentions(
+    db: sqlite_utils.Database, mentions: Sequence[Mention], *, source: str
+) -> UpsertResult:
+    """Store new mentions and refresh the engagement counts of known ones, atomically."""
+    latest: dict[str, Mention] = {}
+    for mention in mentions:  # the last sighting in a batch carries the freshest counts
+        latest[mention.key] = mention
+    if not latest:
+        return UpsertResult()
+    now = utc_now()
+    authors: dict[str, tuple[Any, ...]] = {}
+    for mention in latest.values():
+        key = author_key(mention)
+        if key is not None:
+            native = mention.author_id or mention.author_handle
+            seen = to_db_time(mention.created_at)
+            previous = authors.get(key)
+            if previous is not None and previous[7] > seen:
+                seen = previous[7]
+            authors[key] = (
+                key,
+                mention.platform,
+                native,
+                mention.author_handle,
+                mention.author_name,
+                mention.author_followers,
+                seen,
+                seen,
+            )
+    with db.atomic():
+        existing = _existing_ids(db, list(latest))
+        db.conn.executemany(_UPSERT_AUTHOR, authors.values())
+        db.conn.executemany(
+            _UPSERT_MENTION, (_mention_row(m, source, now) for m in latest.values())
+        )
+    return UpsertResult(inserted=len(latest) - len(existing), updated=len(existing))
+
+
+def _existing_ids(db: sqlite_utils.Database, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        placeholders = ", ".join("?" for _ in chunk)
+        rows = db.execute(f"SELECT id FROM mentions WHERE id IN ({placeholders})", chunk)
+        found.update(row[0] for row in rows)
+    return found
+
+
+def _record_text(record: Any) -> str | None:
+    if record is None:
+        return None
+    if isinstance(record, bytes):
+        text = record.decode("utf-8", errors="backslashreplace")
+    elif isinstance(record, str):
+        text = record
+    else:
+        try:
+            text = json.dumps(record, ensure_ascii=False, default=repr)
+        except (TypeError, ValueError):
+            text = repr(record)
+    text = text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    if len(text) > MAX_REJECT_RECORD_CHARS:
+        text = text[:MAX_REJECT_RECORD_CHARS] + f"… [{len(text):,} characters, cut]"
+    return text
+
+
+def store_rejects(
+    db: sqlite_utils.Database,
+    rejects: Iterable[Rejected],
+    *,
+    source: str,
+    run_id: int | None = None,
+) -> int:
+    now = utc_now()
+    rows = [
+        (run_id, source, r.platform, r.native_id, r.reason, _record_text(r.record), now)
+        for r in rejects
+    ]
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO rejects (run_id, source, platform, native_id, reason, record, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+def start_run(db: sqlite_utils.Database, step: str, source: str | None = None) -> int:
+    with db.atomic():
+        cursor = db.execute(
+            "INSERT INTO runs (step, source, started_at, status) VALUES (?, ?, ?, 'running')",
+            [step, source, utc_now()],
+        )
+    return int(cursor.lastrowid)
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    fetched: int = 0,
+    inserted: int = 0,
+    updated: int = 0,
+    rejected: int = 0,
+    error: str | None = None,
+) -> None:
+    with db.atomic():
+        db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, fetched = ?, inserted = ?, "
+            "updated = ?, rejected = ?, error = ? WHERE id = ?",
+            [
+                utc_now(),
+                "error" if error else "ok",
+                fetched,
+                inserted,
+                updated,
+                rejected,
+                error,
+                run_id,
+            ],
+        )
+
+
+def get_cursor(db: sqlite_utils.Database, source: str, query: str) -> str | None:
+    row = db.execute(
+        "SELECT value FROM cursors WHERE source = ? AND query = ?", [source, query]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def set_cursor(db: sqlite_utils.Database, source: str, query: str, value: str) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO cursors (source, query, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(source, query) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            [source, query, value, utc_now()],
+        )

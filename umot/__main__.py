@@ -1,0 +1,3 @@
+from umot.cli import main
+
+main()

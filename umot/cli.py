@@ -1,0 +1,354 @@
+"""The ``umot`` command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from collectors.files import FORMATS, FileCollector, ImportFormatError
+from storage import SCHEMA_VERSION, StorageError, open_database, queries, schema_version
+from umot import __version__
+from umot.brands import BrandMatcher
+from umot.config import Config, ConfigError, load_config
+from umot.pipeline import CollectReport, run_collector
+from umot.sources import SourceUnavailable, build_collector
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class AppContext:
+    def __init__(self, config_path: str | None, db_path: str | None) -> None:
+        self._config_path = config_path
+        self._db_path = db_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self._config_path)
+            except ConfigError as error:
+                raise click.ClickException(str(error)) from None
+        return self._config
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self._db_path) if self._db_path else self.config.database_path
+
+    def open_db(self, *, create: bool = False) -> sqlite_utils.Database:
+        try:
+            return open_database(self.database_path, create=create)
+        except StorageError as error:
+            raise click.ClickException(str(error)) from None
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="umot")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="UMOT_CONFIG",
+    help="Configuration file (default: ./config.toml, else built-in demo defaults).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    envvar="UMOT_DB",
+    help="Database file; overrides database.path from the configuration.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+    """umot: social listening along the customer journey.
+
+    Collects brand mentions, stores them in SQLite, and (in later steps) classifies
+    their sentiment and journey stage, alerts and reports.
+    """
+    ctx.obj = AppContext(config_path, db_path)
+
+
+@cli.command()
+@pass_app
+def init(app: AppContext) -> None:
+    """Create the database (or bring an existing one to the current schema)."""
+    path = app.database_path
+    existed = path.exists()
+    db = app.open_db(create=True)
+    verb = "Up to date" if existed else "Created"
+    console.print(f"{verb}: {path} (schema version {schema_version(db)}/{SCHEMA_VERSION})")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
+    """Progress bars on stderr; each call adds a task and returns its advance function."""
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} items"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+
+        def add(description: str, total: int | None = None) -> Callable[[int], None]:
+            task = progress.add_task(description, total=total)
+            return lambda step: progress.advance(task, step)
+
+        yield add
+
+
+def _print_reports(reports: list[CollectReport], title: str) -> None:
+    table = Table(title=title)
+    for column in ("source", "fetched", "new", "updated", "rejected", "result"):
+        table.add_column(column, justify="left" if column in ("source", "result") else "right")
+    for report in reports:
+        result = Text(report.error, style="red") if report.error else Text("ok", style="green")
+        table.add_row(
+            Text(report.source),
+            f"{report.fetched:,}",
+            f"{report.inserted:,}",
+            f"{report.updated:,}",
+            f"{report.rejected:,}",
+            result,
+        )
+    console.print(table)
+    if any(report.rejected for report in reports):
+        console.print("Rejected records are kept with their reasons: see `umot rejects`.")
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Collect only this configured source (repeatable); default: all enabled.",
+)
+@pass_app
+def collect(app: AppContext, sources: tuple[str, ...]) -> None:
+    """Run the configured sources once and store what they find."""
+    config = app.config
+    if sources:
+        unknown = [name for name in sources if name not in config.sources]
+        if unknown:
+            raise click.ClickException(
+                f"no source named {unknown[0]!r}; configured: {', '.join(config.sources)}"
+            )
+        chosen = {name: config.sources[name] for name in sources}
+    else:
+        chosen = config.enabled_sources()
+    if not chosen:
+        raise click.ClickException("no source is enabled; set enabled = true under [sources.*]")
+    db = app.open_db(create=True)
+    matcher = BrandMatcher(config.brands)
+    reports: list[CollectReport] = []
+    failed = False
+    with _progress() as add_task:
+        for name, settings in chosen.items():
+            try:
+                collector = build_collector(name, settings)
+            except SourceUnavailable as error:
+                err_console.print(Text(f"skipped: {error}", style="yellow"))
+                failed = True
+                continue
+            reports.append(
+                run_collector(
+                    db, collector, matcher=matcher, progress=add_task(f"collecting {name}")
+                )
+            )
+    _print_reports(reports, "Collected")
+    if failed or any(report.error for report in reports):
+        raise SystemExit(1)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="File format; default: from the file name (.jsonl/.ndjson/.json, .csv/.tsv).",
+)
+@click.option(
+    "--platform",
+    default="import",
+    show_default=True,
+    help="Platform for records without a platform column.",
+)
+@click.option("--brand", help="Brand for records without a brand (default: matched from text).")
+@pass_app
+def import_(
+    app: AppContext, files: tuple[str, ...], fmt: str | None, platform: str, brand: str | None
+) -> None:
+    """Import mentions from JSONL or CSV files (format in the README).
+
+    Importing the same file again stores nothing twice; bad records are kept in
+    `rejects` with the reason, and the rest of the file is imported.
+    """
+    try:
+        readers = [FileCollector(path, fmt=fmt, platform=platform, brand=brand) for path in files]
+    except ImportFormatError as error:
+        raise click.ClickException(str(error)) from None
+    db = app.open_db(create=True)
+    matcher = BrandMatcher(app.config.brands)
+    reports = []
+    with _progress() as add_task:
+        for reader in readers:
+            try:
+                reports.append(
+                    run_collector(
+                        db,
+                        reader,
+                        matcher=matcher,
+                        step="import",
+                        progress=add_task(f"importing {reader.path.name}"),
+                    )
+                )
+            except ImportFormatError as error:
+                raise click.ClickException(str(error)) from None
+    _print_reports(reports, "Imported")
+    if any(report.error for report in reports):
+        raise SystemExit(1)
+
+
+def _count_table(title: str, rows: list[tuple[str | None, int]], total: int) -> Table:
+    table = Table(title=title)
+    table.add_column(title.split(" ")[-1])
+    table.add_column("mentions", justify="right")
+    table.add_column("share", justify="right")
+    for name, count in rows:
+        label = Text(name) if name is not None else Text("(unknown)", style="dim")
+        table.add_row(label, f"{count:,}", f"{count / total:.0%}" if total else "-")
+    return table
+
+
+def collect_stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    first, last = queries.time_range(db)
+    return {
+        "database": str(Path(db.conn.execute("PRAGMA database_list").fetchone()[2])),
+        "schema_version": schema_version(db),
+        "counts": queries.table_counts(db),
+        "first_mention": first,
+        "last_mention": last,
+        "by_brand": queries.grouped_counts(db, "brand"),
+        "by_platform": queries.grouped_counts(db, "platform"),
+        "by_lang": queries.grouped_counts(db, "lang"),
+        "recent_runs": queries.recent_runs(db, 5),
+    }
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_app
+def stats(app: AppContext, as_json: bool) -> None:
+    """Show what the database holds: totals, brands, platforms, languages, recent runs."""
+    data = collect_stats(app.open_db())
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    counts = data["counts"]
+    total = counts["mentions"]
+    console.print(
+        f"[bold]{total:,} mentions[/bold] by {counts['authors']:,} authors in "
+        f"{Text(data['database'])}"
+    )
+    if total:
+        console.print(f"from {data['first_mention']} to {data['last_mention']}")
+    console.print(
+        f"classified: {counts['classifications']:,} · alerts: {counts['alerts']:,} · "
+        f"rejected records: {counts['rejects']:,} · runs: {counts['runs']:,}"
+    )
+    for key, title in (
+        ("by_brand", "Mentions by brand"),
+        ("by_platform", "Mentions by platform"),
+        ("by_lang", "Mentions by lang"),
+    ):
+        if data[key]:
+            console.print(_count_table(title, data[key], total))
+    if data["recent_runs"]:
+        table = Table(title="Recent runs")
+        for column in ("started", "step", "source", "status", "new", "updated", "rejected"):
+            table.add_column(column)
+        for run in data["recent_runs"]:
+            table.add_row(
+                run["started_at"],
+                run["step"],
+                Text(run["source"] or ""),
+                Text(run["status"]),
+                str(run["inserted"]),
+                str(run["updated"]),
+                str(run["rejected"]),
+            )
+        console.print(table)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@pass_app
+def search(app: AppContext, query: str, limit: int) -> None:
+    """Full-text search in mention texts (words, any language, accents ignored)."""
+    rows = queries.search_mentions(app.open_db(), query, limit=limit)
+    if not rows:
+        console.print("No mentions match.")
+        return
+    table = Table(show_lines=True)
+    for column in ("created", "brand", "platform", "author"):
+        table.add_column(column, overflow="fold")
+    table.add_column("text", overflow="fold", ratio=3)
+    for row in rows:
+        table.add_row(
+            row["created_at"][:16].replace("T", " "),
+            Text(row["brand"] or ""),
+            row["platform"],
+            Text(row["author_handle"] or ""),
+            Text(row["text"]),
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@pass_app
+def rejects(app: AppContext, limit: int) -> None:
+    """List records that could not be stored, newest first, with the reason."""
+    rows = queries.recent_rejects(app.open_db(), limit)
+    if not rows:
+        console.print("No rejected records.")
+        return
+    table = Table(show_lines=True)
+    for column in ("when", "source", "reason", "record"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        record = (row["record"] or "")[:300]
+        table.add_row(row["created_at"], Text(row["source"]), Text(row["reason"]), Text(record))
+    console.print(table)
+
+
+@cli.command("config")
+@pass_app
+def show_config(app: AppContext) -> None:
+    """Validate the configuration and print it with every default filled in."""
+    config = app.config
+    data = config.model_dump(mode="json")
+    data["database"]["resolved_path"] = str(config.database_path)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    cli()

