@@ -41,7 +41,7 @@ def native_id(platform: str, created: datetime, rng: random.Random, salt: object
     for _ in range(7):
         number, digit = divmod(number, 36)
         base36 += "0123456789abcdefghijklmnopqrstuvwxyz"[digit]
-    return f"t1_{base36}"  # comments are t1_; roots are turned into t3_ by to_record
+    return f"t1_{base36}"  # comments are t1_; reddit_fullnames makes roots t3_
 
 
 def to_record(post: Post, seed: int) -> dict[str, Any]:
