@@ -158,3 +158,23 @@ def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, An
 
 def recent_rejects(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM rejects ORDER BY id DESC LIMIT ?", [limit]))
+
+
+def latest_model_id(db: sqlite_utils.Database) -> str | None:
+    row = db.execute(
+        "SELECT model_id FROM classifications ORDER BY classified_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def classification_counts(
+    db: sqlite_utils.Database, model_id: str, column: str
+) -> list[tuple[str | None, int]]:
+    if column not in ("sentiment", "stage"):
+        raise ValueError(f"cannot group classifications by {column!r}")
+    rows = db.execute(
+        f"SELECT {column}, count(*) AS n FROM classifications WHERE model_id = ? "
+        f"GROUP BY {column} ORDER BY n DESC",
+        [model_id],
+    )
+    return [(row[0], row[1]) for row in rows]

