@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 SENTIMENTS = ("negative", "neutral", "positive")
 UMSAB_LANGS = {
@@ -60,18 +62,28 @@ def load_umsab(folder: Path, split: str, languages: list[str] | None = None) -> 
     return examples
 
 
+def iter_jsonl(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line number, object with a string 'text') or (line number, what is wrong)."""
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield number, f"line {number}: invalid JSON ({error.msg})"
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            yield number, f"line {number}: needs a JSON object with a string 'text'"
+            continue
+        yield number, record
+
+
 def load_jsonl(path: Path) -> list[Example]:
     examples = []
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: invalid JSON ({error.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise DataError(f"{path}:{number}: each line needs a JSON object with 'text'")
+        for number, record in iter_jsonl(handle):
+            if isinstance(record, str):
+                raise DataError(f"{path}: {record}")
             examples.append(
                 Example(
                     record["text"],

@@ -49,7 +49,7 @@ def test_umsab_folder_and_jsonl_loaders(tmp_path):
     lines.write_text(
         json.dumps({"id": "a", "text": "x", "stage": "none", "lang": "nl"}) + "\n{oops\n"
     )
-    with pytest.raises(DataError, match=r"dev\.jsonl:2: invalid JSON"):
+    with pytest.raises(DataError, match=r"dev\.jsonl: line 2: invalid JSON"):
         load_jsonl(lines)
 
 

@@ -8,13 +8,14 @@ where it stopped and never classifies a mention twice with the same model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 import sqlite_utils
 
 from nlp.classifier import Classifier, HeadsScorer, Scorer
+from nlp.data import iter_jsonl
 from nlp.heads import BUNDLED_HEADS
 from nlp.hf import SequenceClassificationScorer, ZeroShotScorer, local_or_hub
 from storage import finish_run, start_run
@@ -108,22 +109,6 @@ def classify_database(
     return report
 
 
-def read_input_lines(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, record) or (line number, error message) for each non-empty line."""
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, f"line {number}: invalid JSON ({error.msg})"
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            yield number, f"line {number}: needs a JSON object with a string 'text'"
-            continue
-        yield number, record
-
-
 def classify_file(
     classifier: Classifier,
     source: TextIO,
@@ -154,7 +139,7 @@ def classify_file(
             progress(len(pending))
         pending.clear()
 
-    for item in read_input_lines(source):
+    for item in iter_jsonl(source):
         pending.append(item)
         if len(pending) >= chunk:
             flush()

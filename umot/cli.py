@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 import sqlite_utils
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -20,11 +16,9 @@ from storage import SCHEMA_VERSION, StorageError, open_database, queries, schema
 from umot import __version__
 from umot.brands import BrandMatcher
 from umot.config import Config, ConfigError, load_config
+from umot.console import console, err_console, progress_bars
 from umot.pipeline import CollectReport, run_collector
 from umot.sources import SourceUnavailable, build_collector
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 class AppContext:
@@ -93,25 +87,6 @@ def init(app: AppContext) -> None:
     console.print(f"{verb}: {path} (schema version {schema_version(db)}/{SCHEMA_VERSION})")
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
-    """Progress bars on stderr; each call adds a task and returns its advance function."""
-    columns = [
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,.0f} items"),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, console=err_console, transient=False) as progress:
-
-        def add(description: str, total: int | None = None) -> Callable[[int], None]:
-            task = progress.add_task(description, total=total)
-            return lambda step: progress.advance(task, step)
-
-        yield add
-
-
 def _print_reports(reports: list[CollectReport], title: str) -> None:
     table = Table(title=title)
     for column in ("source", "fetched", "new", "updated", "rejected", "result"):
@@ -158,7 +133,7 @@ def collect(app: AppContext, sources: tuple[str, ...]) -> None:
     matcher = BrandMatcher(config.brands)
     reports: list[CollectReport] = []
     failed = False
-    with _progress() as add_task:
+    with progress_bars() as add_task:
         for name, settings in chosen.items():
             try:
                 collector = build_collector(name, settings)
@@ -207,7 +182,7 @@ def import_(
     db = app.open_db(create=True)
     matcher = BrandMatcher(app.config.brands)
     reports = []
-    with _progress() as add_task:
+    with progress_bars() as add_task:
         for reader in readers:
             try:
                 reports.append(

@@ -11,44 +11,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from nlp.data import DataError, Example, load_jsonl, load_labeled, load_umsab
 from nlp.encoder import ModelLoadError
 from nlp.heads import BUNDLED_HEADS, HeadsError
 from nlp.metrics import Scores, score
+from umot.console import console, err_console, progress_bars
 
-console = Console()
-err_console = Console(stderr=True)
 SHARED_DATA = Path("../shared/data")
 VAL_LANGUAGES = "en,fr,de,es,it,pt"
-
-
-@contextmanager
-def progress_bars() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
-    columns = [
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=err_console) as progress:
-
-        def add(description: str, total: int | None = None) -> Callable[[int], None]:
-            task = progress.add_task(description, total=total)
-            return lambda step: progress.advance(task, step)
-
-        yield add
 
 
 def load_classifier(app: object):  # noqa: ANN201 - avoids importing torch for --help
