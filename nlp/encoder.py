@@ -107,7 +107,6 @@ class Encoder:
         prefix: str | None = None,
         pool_layers: int = 4,
     ) -> None:
-        import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.name = name
@@ -125,7 +124,6 @@ class Encoder:
         self.prefix = prefix if prefix is not None else (E5_PREFIX if "e5" in path.lower() else "")
         self.dimension = int(self.model.config.hidden_size)
         self.pool_layers = pool_layers
-        torch.set_grad_enabled(False)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         encoded = self.tokenizer(

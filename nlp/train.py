@@ -186,7 +186,6 @@ def train(
 
     started = time.perf_counter()
     seed_everything(seed)
-    torch.set_grad_enabled(True)
     encoder = Encoder(encoder_name, cache_dir=cache_dir, device=device, batch_size=64)
     log = []
     network = encoder.model
