@@ -224,7 +224,7 @@ def evaluate(app: object, data: str, split: str, languages: str | None, as_json:
     show_default=True,
     help="Also fine-tune a LoRA adapter on the sentiment data (slow on CPU).",
 )
-@click.option("--epochs", default=1.0, show_default=True, type=click.FloatRange(0.01, 20))
+@click.option("--epochs", default=2.0, show_default=True, type=click.FloatRange(0.01, 20))
 @click.option("--seed", default=13, show_default=True, type=int)
 @click.option(
     "--limit", type=click.IntRange(10), help="Use only this many sentiment texts (tries)."
