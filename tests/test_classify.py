@@ -12,7 +12,7 @@ from storage import upsert_mentions
 from umot.classify import classify_database, classify_file
 
 TEXTS = [
-    "Stay away from Velora, my battery died after two weeks and support ignores me.",
+    "Do not buy a Velora. Save yourself the trouble.",
     "Twijfel tussen Velora en Trapkracht, wie heeft tips?",
     "Vacature: Polderstroom zoekt een medewerker klantenservice.",
     "Zojuist besteld bij Smaakdoos! Benieuwd.",
