@@ -44,6 +44,7 @@ class TrainResult:
     stage_examples: int
     seconds: float
     log: list[str] = field(default_factory=list)
+    adapter_model: Any = None  # the peft model, saved beside the heads
 
 
 def seed_everything(seed: int) -> None:
@@ -255,7 +256,6 @@ def train(
     bundle.set_linear("stage", stage_w, stage_b)
     bundle.set_temperature("sentiment", sentiment_t)
     bundle.set_temperature("stage", stage_t)
-    bundle.adapter_model = adapter_model  # type: ignore[attr-defined]
     return TrainResult(
         bundle,
         stage_cv,
@@ -263,4 +263,5 @@ def train(
         len(stage_examples),
         time.perf_counter() - started,
         log,
+        adapter_model,
     )

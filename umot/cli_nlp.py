@@ -282,7 +282,7 @@ def train(
     target = Path(out)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     building.chmod(0o755)
-    result.bundle.save(building, getattr(result.bundle, "adapter_model", None))
+    result.bundle.save(building, result.adapter_model)
     if target.exists():
         shutil.rmtree(target)
     building.replace(target)
