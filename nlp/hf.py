@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -175,7 +174,3 @@ def local_or_hub(name: str, base_dir: Path) -> str:
     if name.startswith((".", "~")) or (base_dir / name).is_dir():
         return str((base_dir / Path(name).expanduser()).resolve())
     return name
-
-
-def describe(model: Any) -> str:
-    return getattr(model, "model_id", type(model).__name__)
