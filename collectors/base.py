@@ -35,7 +35,3 @@ class Collector(Protocol):
     name: str
 
     def collect(self, cursors: Cursors) -> Iterator[Item]: ...
-
-
-class CollectorError(RuntimeError):
-    """A source cannot run (bad credentials, unreachable); the message says what to fix."""

@@ -7,7 +7,7 @@ error isolation live here, once, for every source.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -123,18 +123,3 @@ def _finish(db: sqlite_utils.Database, report: CollectReport) -> None:
         rejected=report.rejected,
         error=report.error,
     )
-
-
-def run_collectors(
-    db: sqlite_utils.Database,
-    collectors: Iterable[Collector],
-    *,
-    matcher: BrandMatcher,
-    progress: Callable[[str], Progress] | None = None,
-) -> list[CollectReport]:
-    return [
-        run_collector(
-            db, collector, matcher=matcher, progress=progress(collector.name) if progress else None
-        )
-        for collector in collectors
-    ]
