@@ -8,9 +8,10 @@ so a crash can never move a cursor past mentions that were not stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from storage import Mention, Rejected
+from storage import Mention, Rejected, mention_or_reject
 
 Item = Mention | Rejected
 
@@ -35,3 +36,43 @@ class Collector(Protocol):
     name: str
 
     def collect(self, cursors: Cursors) -> Iterator[Item]: ...
+
+
+@dataclass(frozen=True)
+class BrandQuery:
+    """A brand and the search terms that find it (from the ``[[brands]]`` config)."""
+
+    brand: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A stored post whose replies are worth fetching (a recent UMOT post), by native id."""
+
+    native_id: str
+    conversation_id: str | None = None
+    brand: str | None = None
+
+
+def safe_record(
+    platform: str, build: Callable[..., dict[str, Any]], payload: Any, *context: Any
+) -> Item:
+    """A Mention from a platform payload, or a Rejected naming what was wrong with it.
+
+    Parsers index payloads directly (``status["id"]``); a payload missing a field or of
+    the wrong shape becomes a ``rejects`` row instead of an exception that would end the
+    source's run.
+    """
+    try:
+        record = build(payload, *context)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        native = payload.get("id") if isinstance(payload, dict) else None
+        what = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+        return Rejected(
+            reason=f"record: {what}",
+            record=payload,
+            platform=platform,
+            native_id=str(native) if isinstance(native, str | int) else None,
+        )
+    return mention_or_reject(record)

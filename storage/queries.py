@@ -178,3 +178,54 @@ def classification_counts(
         [model_id],
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def umot_posts_to_follow(
+    db: sqlite_utils.Database,
+    source: str,
+    *,
+    stages: list[str],
+    since: datetime,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Recent posts classified into a UMOT stage that drew replies: threads worth fetching.
+
+    By source, not platform: the demo's invented X posts must never be looked up on X.
+    Returns native ids (the collectors' terms), most-replied first. Posts whose reply
+    count is unknown are included: a platform that does not report it may still have some.
+    """
+    if not stages or limit <= 0:
+        return []
+    marks = ", ".join("?" for _ in stages)
+    rows = db.query(
+        f"""
+        SELECT m.native_id, m.brand,
+               substr(m.conversation_id, length(m.platform) + 2) AS conversation_id
+        FROM mentions m
+        WHERE m.source = ? AND m.created_at >= ? AND coalesce(m.replies, 1) > 0
+          AND m.id IN (SELECT mention_id FROM classifications WHERE stage IN ({marks}))
+        ORDER BY coalesce(m.replies, 0) + coalesce(m.quotes, 0) DESC, m.created_at DESC
+        LIMIT ?
+        """,
+        [source, to_db_time(since), *stages, limit],
+    )
+    return list(rows)
+
+
+def last_runs(db: sqlite_utils.Database, step: str) -> dict[str, dict[str, Any]]:
+    """Per source: its latest run of ``step``, with its latest error (possibly older)."""
+    rows = db.query(
+        """
+        SELECT r.*, e.error AS last_error, e.started_at AS last_error_at
+        FROM runs r
+        LEFT JOIN (
+            SELECT source, error, max(started_at) AS started_at FROM runs
+            WHERE step = :step AND error IS NOT NULL GROUP BY source
+        ) e ON e.source = r.source
+        WHERE r.step = :step AND r.id = (
+            SELECT max(id) FROM runs WHERE step = :step AND source = r.source
+        )
+        """,
+        {"step": step},
+    )
+    return {row["source"]: row for row in rows}

@@ -107,14 +107,6 @@ def test_bad_config_names_the_key_and_stores_nothing(run, tmp_path):
     assert not (tmp_path / "umot.db").exists() and not (tmp_path / "listen.db").exists()
 
 
-def test_unavailable_source_is_reported_and_the_others_still_run(run, tmp_path):
-    (tmp_path / "config.toml").write_text(SMALL_DEMO + "[sources.x]\nenabled = true\n")
-    result = CliRunner().invoke(cli, ["collect"])
-    assert result.exit_code == 1
-    assert "'x' collector is not part of this version" in result.output
-    assert count(tmp_path / "listen.db") > 100
-
-
 def test_collect_single_named_source_and_unknown_name(run, tmp_path):
     assert run("collect", "--source", "demo").exit_code == 0
     result = CliRunner().invoke(cli, ["collect", "--source", "tiktok"])

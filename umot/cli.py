@@ -11,14 +11,10 @@ import sqlite_utils
 from rich.table import Table
 from rich.text import Text
 
-from collectors.files import FORMATS, FileCollector, ImportFormatError
 from storage import SCHEMA_VERSION, StorageError, open_database, queries, schema_version
 from umot import __version__
-from umot.brands import BrandMatcher
 from umot.config import Config, ConfigError, load_config
-from umot.console import console, err_console, progress_bars
-from umot.pipeline import CollectReport, run_collector
-from umot.sources import SourceUnavailable, build_collector
+from umot.console import console, setup_logging
 
 
 class AppContext:
@@ -73,6 +69,7 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
     Collects brand mentions, stores them in SQLite, and (in later steps) classifies
     their sentiment and journey stage, alerts and reports.
     """
+    setup_logging()
     ctx.obj = AppContext(config_path, db_path)
 
 
@@ -85,120 +82,6 @@ def init(app: AppContext) -> None:
     db = app.open_db(create=True)
     verb = "Up to date" if existed else "Created"
     console.print(f"{verb}: {path} (schema version {schema_version(db)}/{SCHEMA_VERSION})")
-
-
-def _print_reports(reports: list[CollectReport], title: str) -> None:
-    table = Table(title=title)
-    for column in ("source", "fetched", "new", "updated", "rejected", "result"):
-        table.add_column(column, justify="left" if column in ("source", "result") else "right")
-    for report in reports:
-        result = Text(report.error, style="red") if report.error else Text("ok", style="green")
-        table.add_row(
-            Text(report.source),
-            f"{report.fetched:,}",
-            f"{report.inserted:,}",
-            f"{report.updated:,}",
-            f"{report.rejected:,}",
-            result,
-        )
-    console.print(table)
-    if any(report.rejected for report in reports):
-        console.print("Rejected records are kept with their reasons: see `umot rejects`.")
-
-
-@cli.command()
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    metavar="NAME",
-    help="Collect only this configured source (repeatable); default: all enabled.",
-)
-@pass_app
-def collect(app: AppContext, sources: tuple[str, ...]) -> None:
-    """Run the configured sources once and store what they find."""
-    config = app.config
-    if sources:
-        unknown = [name for name in sources if name not in config.sources]
-        if unknown:
-            raise click.ClickException(
-                f"no source named {unknown[0]!r}; configured: {', '.join(config.sources)}"
-            )
-        chosen = {name: config.sources[name] for name in sources}
-    else:
-        chosen = config.enabled_sources()
-    if not chosen:
-        raise click.ClickException("no source is enabled; set enabled = true under [sources.*]")
-    db = app.open_db(create=True)
-    matcher = BrandMatcher(config.brands)
-    reports: list[CollectReport] = []
-    failed = False
-    with progress_bars() as add_task:
-        for name, settings in chosen.items():
-            try:
-                collector = build_collector(name, settings)
-            except SourceUnavailable as error:
-                err_console.print(Text(f"skipped: {error}", style="yellow"))
-                failed = True
-                continue
-            reports.append(
-                run_collector(
-                    db, collector, matcher=matcher, progress=add_task(f"collecting {name}")
-                )
-            )
-    _print_reports(reports, "Collected")
-    if failed or any(report.error for report in reports):
-        raise SystemExit(1)
-
-
-@cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    help="File format; default: from the file name (.jsonl/.ndjson/.json, .csv/.tsv).",
-)
-@click.option(
-    "--platform",
-    default="import",
-    show_default=True,
-    help="Platform for records without a platform column.",
-)
-@click.option("--brand", help="Brand for records without a brand (default: matched from text).")
-@pass_app
-def import_(
-    app: AppContext, files: tuple[str, ...], fmt: str | None, platform: str, brand: str | None
-) -> None:
-    """Import mentions from JSONL or CSV files (format in the README).
-
-    Importing the same file again stores nothing twice; bad records are kept in
-    `rejects` with the reason, and the rest of the file is imported.
-    """
-    try:
-        readers = [FileCollector(path, fmt=fmt, platform=platform, brand=brand) for path in files]
-    except ImportFormatError as error:
-        raise click.ClickException(str(error)) from None
-    db = app.open_db(create=True)
-    matcher = BrandMatcher(app.config.brands)
-    reports = []
-    with progress_bars() as add_task:
-        for reader in readers:
-            try:
-                reports.append(
-                    run_collector(
-                        db,
-                        reader,
-                        matcher=matcher,
-                        step="import",
-                        progress=add_task(f"importing {reader.path.name}"),
-                    )
-                )
-            except ImportFormatError as error:
-                raise click.ClickException(str(error)) from None
-    _print_reports(reports, "Imported")
-    if any(report.error for report in reports):
-        raise SystemExit(1)
 
 
 def _count_table(title: str, rows: list[tuple[str | None, int]], total: int) -> Table:
@@ -343,11 +226,12 @@ def main() -> None:
     cli()
 
 
-def _register_nlp_commands() -> None:
+def _register_commands() -> None:
+    from umot.cli_collect import collect, import_, sources
     from umot.cli_nlp import classify, evaluate, train
 
-    for command in (classify, evaluate, train):
+    for command in (collect, import_, sources, classify, evaluate, train):
         cli.add_command(command)
 
 
-_register_nlp_commands()
+_register_commands()

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 DEFAULT_STAGES = ("awareness", "consideration", "purchase", "experience", "advocacy", "none")
 CONFIG_ENV = "UMOT_CONFIG"
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
 
 
 class ConfigError(ValueError):
@@ -50,31 +51,71 @@ class DemoSource(SourceBase):
     mentions_per_day: int = Field(default=70, ge=1, le=100_000)
 
 
-class XSource(SourceBase):
+class NetworkSource(SourceBase):
+    """What every platform source shares: timeouts, waits and thread following."""
+
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_wait_seconds: float = Field(default=960.0, ge=1)
+    # Replies to recent UMOT posts (experience/advocacy) are fetched for this many days.
+    follow_umot_days: int = Field(default=7, ge=0)
+    max_followed_threads: int = Field(default=50, ge=0)
+
+    def credential_envs(self) -> list[tuple[str, bool]]:
+        """(environment variable, required) pairs, for `umot sources`."""
+        return []
+
+
+class XSource(NetworkSource):
     type: Literal["x"] = "x"
     bearer_token_env: EnvName = "UMOT_X_BEARER_TOKEN"
     max_results_per_query: int = Field(default=500, ge=10)
+    max_results_per_conversation: int = Field(default=200, ge=10)
+    include_retweets: bool = True
     fetch_conversations: bool = True
+    base_url: HttpUrl = "https://api.twitter.com"
+
+    def credential_envs(self) -> list[tuple[str, bool]]:
+        return [(self.bearer_token_env, True)]
 
 
-class RedditSource(SourceBase):
+class RedditSource(NetworkSource):
     type: Literal["reddit"] = "reddit"
     client_id_env: EnvName = "UMOT_REDDIT_CLIENT_ID"
     client_secret_env: EnvName = "UMOT_REDDIT_CLIENT_SECRET"
-    user_agent: str = "umot social listening (by u/your_username)"
-    subreddits: list[str] = ["all"]
+    user_agent: Annotated[str, Field(min_length=3)] = "umot social listening (by u/your_username)"
+    subreddits: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,21}$")]] = ["all"]
+    limit_per_query: int = Field(default=250, ge=1, le=1000)
+    thread_days: float = Field(default=3.0, ge=0)
+    max_threads: int = Field(default=25, ge=0)
+    more_comments: int = Field(default=8, ge=0)
+    subreddit_comments: int = Field(default=500, ge=0, le=1000)
+    reddit_url: HttpUrl = "https://www.reddit.com"
+    oauth_url: HttpUrl = "https://oauth.reddit.com"
+
+    def credential_envs(self) -> list[tuple[str, bool]]:
+        return [(self.client_id_env, True), (self.client_secret_env, True)]
 
 
-class MastodonSource(SourceBase):
+class MastodonSource(NetworkSource):
     type: Literal["mastodon"] = "mastodon"
-    instances: list[str] = ["https://mastodon.social"]
-    hashtags: list[str] = []
+    instances: list[HttpUrl] = Field(default=["https://mastodon.social"], min_length=1)
+    # Empty: the brands' #hashtag terms and each brand name as a tag.
+    hashtags: list[Annotated[str, Field(pattern=r"^#?\w+$")]] = []
     access_token_env: EnvName = "UMOT_MASTODON_TOKEN"
+    max_pages: int = Field(default=10, ge=1)
+
+    def credential_envs(self) -> list[tuple[str, bool]]:
+        return [(self.access_token_env, False)]
 
 
-class RssSource(SourceBase):
+class FeedConfig(Section):
+    url: HttpUrl
+    brand: str | None = None  # set when every entry is about this brand (a review feed)
+
+
+class RssSource(NetworkSource):
     type: Literal["rss"] = "rss"
-    feeds: list[str] = []
+    feeds: list[HttpUrl | FeedConfig] = []
 
 
 SOURCE_TYPES = ("demo", "x", "reddit", "mastodon", "rss")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -37,3 +39,13 @@ def progress_bars() -> Iterator[AddTask]:
             return lambda step: progress.advance(task, step)
 
         yield add
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    """umot's own log lines (rate-limit waits, retries) on stderr, once."""
+    logger = logging.getLogger("umot")
+    if not any(isinstance(handler, RichHandler) for handler in logger.handlers):
+        handler = RichHandler(console=err_console, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)

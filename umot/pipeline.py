@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from collectors.base import Collector, Cursors
+from collectors.http import CollectorError
 from storage import (
     Mention,
     Rejected,
@@ -106,6 +107,9 @@ def run_collector(
         report.error = "interrupted"
         _finish(db, report)
         raise
+    except CollectorError as error:  # a platform problem, already said in one line
+        batch.flush()
+        report.error = str(error)
     except Exception as error:  # one source failing must not stop the others
         batch.flush()
         report.error = f"{type(error).__name__}: {error}"
@@ -123,3 +127,11 @@ def _finish(db: sqlite_utils.Database, report: CollectReport) -> None:
         rejected=report.rejected,
         error=report.error,
     )
+
+
+def record_skipped(
+    db: sqlite_utils.Database, source: str, reason: str, step: str = "collect"
+) -> None:
+    """A source that could not even start still leaves a run row, so its health shows."""
+    run_id = start_run(db, step, source)
+    finish_run(db, run_id, error=reason)

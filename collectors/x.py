@@ -1,0 +1,269 @@
+"""X / Twitter through tweepy's API v2 ``Client``: recent search, per-query ``since_id``.
+
+One search per brand (its terms OR-ed), paged with ``next_token`` up to a per-run cap,
+plus ``conversation_id:`` searches for recent UMOT posts so that the replies they draw
+are stored too. tweepy's own rate-limit sleeping is off: waits go through
+``RetryPolicy`` so that they are logged, capped and testable, and paid-tier errors
+become one line a community manager can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from collectors.base import BrandQuery, Cursors, Item, Thread, safe_record
+from collectors.http import (
+    USER_AGENT,
+    AccessDenied,
+    CollectorError,
+    CredentialError,
+    HostUnreachable,
+    RateLimited,
+    RetryPolicy,
+    Transient,
+    log,
+    wait_from_headers,
+)
+
+X_API = "https://api.twitter.com"
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "entities",
+    "in_reply_to_user_id",
+    "lang",
+    "note_tweet",
+    "public_metrics",
+    "referenced_tweets",
+]
+USER_FIELDS = ["name", "username", "public_metrics", "verified"]
+REFERENCE_FIELDS = {"replied_to": "parent_id", "quoted": "quoted_id", "retweeted": "reposted_id"}
+# X's codes for "no linguistic content" or "undetermined", which are not languages.
+NOT_LANGUAGES = frozenset({"und", "qme", "qam", "qct", "qht", "qst", "zxx", "art"})
+PAGE_MAX = 100
+PAGE_MIN = 10
+
+
+class StaleCursor(Exception):
+    """X refuses a ``since_id`` older than recent search's window."""
+
+
+class _ApiAdapter(HTTPAdapter):
+    """Gives tweepy's session a timeout, and sends it to another base URL if configured.
+
+    tweepy builds every URL on ``https://api.twitter.com``; a proxy, a mirror or a test
+    server is reached by rewriting that prefix here, below tweepy.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self.base_url != X_API and request.url and request.url.startswith(X_API):
+            request.url = self.base_url + request.url[len(X_API) :]
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        return super().send(request, **kwargs)
+
+
+def build_query(terms: Sequence[str], *, retweets: bool) -> str:
+    quoted = [f'"{term}"' if " " in term else term for term in terms]
+    query = quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+    return query if retweets else f"{query} -is:retweet"
+
+
+def tweet_record(
+    tweet: dict[str, Any], users: dict[str, dict[str, Any]], brand: str | None, query: str
+) -> dict[str, Any]:
+    author = users.get(tweet.get("author_id", ""), {})
+    metrics = tweet.get("public_metrics") or {}
+    # Long posts arrive truncated in `text`; the whole text is in `note_tweet`.
+    text = (tweet.get("note_tweet") or {}).get("text") or tweet["text"]
+    lang = tweet.get("lang")
+    record: dict[str, Any] = {
+        "platform": "x",
+        "native_id": tweet["id"],
+        "text": text,
+        "created_at": tweet["created_at"],
+        "author_id": tweet.get("author_id"),
+        "author_handle": author.get("username"),
+        "author_name": author.get("name"),
+        "author_followers": (author.get("public_metrics") or {}).get("followers_count"),
+        "url": f"https://x.com/{author.get('username') or 'i/web'}/status/{tweet['id']}",
+        "lang": None if lang in NOT_LANGUAGES else lang,
+        "conversation_id": tweet.get("conversation_id"),
+        "likes": metrics.get("like_count"),
+        "reposts": metrics.get("retweet_count"),
+        "replies": metrics.get("reply_count"),
+        "quotes": metrics.get("quote_count"),
+        "brand": brand,
+        "query": query,
+        "raw": {"tweet": tweet, "author": author or None},
+    }
+    for reference in tweet.get("referenced_tweets") or []:
+        if field := REFERENCE_FIELDS.get(reference["type"]):
+            record[field] = reference["id"]
+    return record
+
+
+class XCollector:
+    platform = "x"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bearer_token: str,
+        token_env: str,
+        queries: Sequence[BrandQuery],
+        follow: Sequence[Thread] = (),
+        max_results_per_query: int = 500,
+        max_results_per_conversation: int = 200,
+        include_retweets: bool = True,
+        base_url: str = X_API,
+        timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.token_env = token_env
+        self.queries, self.follow = list(queries), list(follow)
+        self.max_results_per_query = max_results_per_query
+        self.max_results_per_conversation = max_results_per_conversation
+        self.include_retweets = include_retweets
+        self.policy = policy or RetryPolicy()
+        self.client = tweepy.Client(bearer_token, return_type=dict, wait_on_rate_limit=False)
+        self.client.user_agent = f"{USER_AGENT} {self.client.user_agent}"
+        adapter = _ApiAdapter(base_url, timeout)
+        self.client.session.mount("https://", adapter)
+        self.client.session.mount("http://", adapter)
+
+    def collect(self, cursors: Cursors) -> Iterator[Item]:
+        failed: list[str] = []
+        searches = [
+            (
+                build_query(q.terms, retweets=self.include_retweets),
+                q.brand,
+                self.max_results_per_query,
+            )
+            for q in self.queries
+        ] + [
+            (
+                f"conversation_id:{t.conversation_id or t.native_id}",
+                t.brand,
+                self.max_results_per_conversation,
+            )
+            for t in self.follow
+        ]
+        for query, brand, limit in searches:
+            try:
+                yield from self._search_all(cursors, query, brand, limit)
+            except (AccessDenied, HostUnreachable):
+                raise
+            except CollectorError as error:
+                failed.append(str(error))
+        if failed:
+            raise CollectorError(f"{len(failed)} X searches failed; first: {failed[0]}")
+
+    def _search_all(
+        self, cursors: Cursors, query: str, brand: str | None, limit: int
+    ) -> Iterator[Item]:
+        since_id = cursors.get(query)
+        newest: str | None = None
+        next_token: str | None = None
+        fetched = 0
+        while fetched < limit:
+            try:
+                page = self._search(
+                    query=query,
+                    since_id=since_id,
+                    next_token=next_token,
+                    max_results=min(PAGE_MAX, max(PAGE_MIN, limit - fetched)),
+                )
+            except StaleCursor:
+                # The last run is older than recent search's 7 days: take what is there.
+                log.warning("X: cursor of %r is older than 7 days; starting over", query)
+                since_id = next_token = None
+                continue
+            meta = page.get("meta") or {}
+            newest = newest or meta.get("newest_id")
+            includes = page.get("includes") or {}
+            users = {user["id"]: user for user in includes.get("users") or [] if "id" in user}
+            for tweet in page.get("data") or []:
+                fetched += 1
+                yield safe_record("x", tweet_record, tweet, users, brand, query)
+            # Tweets replied to, quoted or reposted: the context that links threads up.
+            for tweet in includes.get("tweets") or []:
+                yield safe_record("x", tweet_record, tweet, users, None, "referenced")
+            next_token = meta.get("next_token")
+            if not next_token:
+                break
+        if newest and (since_id is None or int(newest) > int(since_id)):
+            cursors.advance(query, newest)
+
+    def _search(self, **params: Any) -> dict[str, Any]:
+        query = params["query"]
+
+        def attempt() -> dict[str, Any]:
+            try:
+                return self.client.search_recent_tweets(
+                    **{key: value for key, value in params.items() if value is not None},
+                    expansions=EXPANSIONS,
+                    tweet_fields=TWEET_FIELDS,
+                    user_fields=USER_FIELDS,
+                )
+            except tweepy.TooManyRequests as error:
+                problem = _problem(error.response)
+                if "usage" in f"{problem.get('title', '')} {problem.get('type', '')}".lower():
+                    raise AccessDenied(
+                        "X: the monthly usage cap of this API plan is reached "
+                        f"({problem.get('detail') or 'UsageCapExceeded'}); "
+                        "collecting resumes when the cap resets"
+                    ) from None
+                raise RateLimited(wait_from_headers(error.response.headers)) from None
+            except tweepy.TwitterServerError as error:
+                raise Transient(f"HTTP {error.response.status_code}") from None
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise Transient(type(error).__name__, connection=True) from None
+            except tweepy.Unauthorized:
+                raise CredentialError(
+                    f"X refused the bearer token in {self.token_env} (401 Unauthorized)"
+                ) from None
+            except tweepy.Forbidden as error:
+                problem = _problem(error.response)
+                if problem.get("reason") == "client-not-enrolled":
+                    raise AccessDenied(
+                        "X: this app may not use API v2 recent search (403 client-not-enrolled); "
+                        "it needs a paid access tier (Basic or above) and the app attached "
+                        "to a Project in the developer portal"
+                    ) from None
+                raise CollectorError(f"X refused the search (403): {_messages(error)}") from None
+            except tweepy.BadRequest as error:
+                if params.get("since_id") and any("since_id" in m for m in error.api_messages):
+                    raise StaleCursor from None
+                raise CollectorError(
+                    f"X rejected the search {query!r}: {_messages(error)}"
+                ) from None
+            except tweepy.HTTPException as error:
+                status = error.response.status_code
+                raise CollectorError(f"X answered {status}: {_messages(error)}") from None
+
+        return self.policy.call(f"X search {query!r}", attempt)
+
+
+def _problem(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _messages(error: tweepy.HTTPException) -> str:
+    return "; ".join(error.api_messages) or error.response.reason or "no details"
