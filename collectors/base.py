@@ -67,12 +67,23 @@ def safe_record(
     try:
         record = build(payload, *context)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        native = payload.get("id") if isinstance(payload, dict) else None
+        native = _native_id(payload)
         what = f"missing field {error}" if isinstance(error, KeyError) else str(error)
         return Rejected(
             reason=f"record: {what}",
             record=payload,
             platform=platform,
-            native_id=str(native) if isinstance(native, str | int) else None,
+            native_id=native,
         )
     return mention_or_reject(record)
+
+
+def _native_id(payload: Any) -> str | None:
+    """The id of a payload that failed to parse, without touching lazy attributes."""
+    if isinstance(payload, dict):
+        native = payload.get("id")
+    elif isinstance(getattr(type(payload), "fullname", None), property):
+        native = payload.fullname  # praw things: t1_/t3_ names, built from the id alone
+    else:
+        native = None
+    return str(native) if isinstance(native, str | int) else None

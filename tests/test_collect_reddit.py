@@ -170,3 +170,17 @@ def test_an_exhausted_rate_limit_budget_delays_the_next_request(db, fake_reddit)
     search = fake_reddit.server.requests_to("/r/all/search")[0]
     thread = fake_reddit.server.requests_to("/comments/")[0]
     assert thread.received - search.received >= 0.9  # praw waited for the reset
+
+
+def test_malformed_things_become_rejects_and_the_thread_is_kept(db, fake_reddit):
+    post = fake_reddit.post("Velora draad", "anna", 60)
+    good = fake_reddit.comment("prima", "bob", 50, parent=post)
+    bad = fake_reddit.comment("kapot", "cas", 40, parent=post)
+    del fake_reddit.comments[bad.removeprefix("t1_")]["created_utc"]
+
+    report = collect(db, fake_reddit)
+
+    assert report.error is None, report.error
+    assert {post, good} <= set(stored(db)) and bad not in stored(db)
+    reason, native = db.execute("SELECT reason, native_id FROM rejects").fetchone()
+    assert "created_utc" in reason and native == bad
