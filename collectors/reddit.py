@@ -239,7 +239,10 @@ class RedditCollector:
 
 
 def _forest(post: Any, more: int) -> list[Any]:
-    post.comments.replace_more(limit=more)
+    try:
+        post.comments.replace_more(limit=more)
+    except prawcore.NotFound:
+        return []  # removed since it was stored: nothing more to follow
     return post.comments.list()
 
 

@@ -184,3 +184,23 @@ def test_malformed_things_become_rejects_and_the_thread_is_kept(db, fake_reddit)
     assert {post, good} <= set(stored(db)) and bad not in stored(db)
     reason, native = db.execute("SELECT reason, native_id FROM rejects").fetchone()
     assert "created_utc" in reason and native == bad
+
+
+def test_a_followed_thread_that_was_removed_is_skipped(db, fake_reddit):
+    post = fake_reddit.post("Velora aanrader", "anna", 60)
+    fake_reddit.comment("welke?", "bob", 50, parent=post)
+    collect(db, fake_reddit)
+    db["classifications"].insert(
+        {
+            "mention_id": f"reddit:{post}",
+            "model_id": "m",
+            "stage": "advocacy",
+            "classified_at": "2026-01-01T00:00:00Z",
+        }
+    )
+    del fake_reddit.posts[post.removeprefix("t3_")]  # removed by the moderators
+
+    report = collect(db, fake_reddit)
+
+    assert report.error is None, report.error
+    assert fake_reddit.server.requests_to(f"/comments/{post.removeprefix('t3_')}")
