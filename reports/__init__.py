@@ -1,4 +1,5 @@
-"""Weekly reports, alert rules and channels, UMOT -> ZMOT influence analysis.
+"""What umot tells people: alert rules and channels (``rules``, ``channels``, ``alerting``).
 
-Arrives with issues 5 and 6; nothing here yet.
+Reports read the database only through ``storage``; settings arrive from ``umot`` as
+arguments, so nothing here imports the application shell at run time.
 """

@@ -166,7 +166,33 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_initial_schema,)
+def _alert_delivery(db: sqlite_utils.Database) -> None:
+    """Per-channel delivery, so a failing channel is retried without resending the others."""
+    run_script(
+        db,
+        """
+        ALTER TABLE alerts ADD COLUMN severity TEXT NOT NULL DEFAULT 'warning';
+        -- released_at: when the alert was cleared for delivery (after any cool-down)
+        ALTER TABLE alerts ADD COLUMN released_at TEXT;
+        CREATE INDEX idx_alerts_released ON alerts(released_at);
+        CREATE INDEX idx_alerts_created ON alerts(created_at);
+
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            delivered_at TEXT,
+            last_attempt_at TEXT,
+            last_error TEXT,
+            UNIQUE (alert_id, channel)
+        );
+        CREATE INDEX idx_runs_step_started ON runs(step, started_at);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_initial_schema, _alert_delivery)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -229,8 +229,9 @@ def main() -> None:
 def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
     from umot.cli_nlp import classify, evaluate, train
+    from umot.cli_run import alerts, run
 
-    for command in (collect, import_, sources, classify, evaluate, train):
+    for command in (collect, import_, sources, classify, evaluate, train, run, alerts):
         cli.add_command(command)
 
 

@@ -14,8 +14,7 @@ from storage import queries
 from umot.brands import BrandMatcher
 from umot.cli import AppContext, pass_app
 from umot.console import console, err_console, progress_bars
-from umot.pipeline import CollectReport, record_skipped, run_collector
-from umot.sources import SourceUnavailable, build_collector
+from umot.pipeline import CollectReport, collect_sources, run_collector
 
 
 def _print_reports(reports: list[CollectReport], title: str) -> None:
@@ -61,25 +60,16 @@ def collect(app: AppContext, sources: tuple[str, ...]) -> None:
     if not chosen:
         raise click.ClickException("no source is enabled; set enabled = true under [sources.*]")
     db = app.open_db(create=True)
-    matcher = BrandMatcher(config.brands)
-    reports: list[CollectReport] = []
-    failed = False
     with progress_bars() as add_task:
-        for name, settings in chosen.items():
-            try:
-                collector = build_collector(name, settings, config=config, db=db)
-            except SourceUnavailable as error:
-                err_console.print(Text(f"skipped: {error}", style="yellow"))
-                record_skipped(db, name, str(error))
-                failed = True
-                continue
-            reports.append(
-                run_collector(
-                    db, collector, matcher=matcher, progress=add_task(f"collecting {name}")
-                )
-            )
+        reports, skipped = collect_sources(
+            db,
+            config,
+            chosen,
+            add_task=add_task,
+            on_skip=lambda why: err_console.print(Text(f"skipped: {why}", style="yellow")),
+        )
     _print_reports(reports, "Collected")
-    if failed or any(report.error for report in reports):
+    if skipped or any(report.error for report in reports):
         raise SystemExit(1)
 
 

@@ -176,23 +176,96 @@ class ScheduleConfig(Section):
 
 
 class ChannelConfig(Section):
+    """Where alerts go. URLs and passwords come from the environment variables named here."""
+
     type: Literal["console", "slack", "webhook", "email"]
     enabled: bool = True
-    url_env: EnvName | None = None
+    url_env: EnvName | None = None  # slack / webhook: the variable holding the URL
     smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_tls: bool = True
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_user_env: EnvName | None = None
     smtp_password_env: EnvName | None = None
     mail_from: str | None = None
-    mail_to: list[str] = []
+    mail_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChannelConfig:
+        if self.type in ("slack", "webhook") and not self.url_env:
+            raise ValueError(f"a {self.type} channel needs url_env (the variable holding its URL)")
+        if self.type == "email" and not (self.smtp_host and self.mail_from and self.mail_to):
+            raise ValueError("an email channel needs smtp_host, mail_from and mail_to")
+        return self
+
+
+class RuleConfig(Section):
+    """Shared by every alert rule: a switch, and per-brand overrides of any setting."""
+
+    enabled: bool = True
+    brands: dict[str, dict[str, Any]] = {}
+
+    def for_brand(self, brand: str | None) -> Any:
+        """This rule's settings for one brand: the overrides validated like the rest."""
+        override = self.brands.get(brand or "", {})
+        if not override:
+            return self
+        merged = {**self.model_dump(exclude={"brands"}), **override}
+        return type(self).model_validate(merged)
+
+
+class NegativeReachRule(RuleConfig):
+    """A negative experience/advocacy post by someone with reach, or drawing engagement."""
+
+    min_followers: int = Field(default=5_000, ge=0)
+    min_engagement: int = Field(default=50, ge=0)  # likes + reposts + replies + quotes + score
+    lookback_hours: int = Field(default=72, ge=1)
+
+
+class ExposureRule(RuleConfig):
+    """A negative UMOT post that prospects (awareness/consideration) reply to or quote."""
+
+    min_prospects: int = Field(default=1, ge=1)
+    lookback_hours: int = Field(default=168, ge=1)
+
+
+class SpikeRule(RuleConfig):
+    """Volume or negative share in the last window against the windows before it.
+
+    Fires when the robust z-score (value - median) / (1.4826 * MAD) of the last window
+    against the previous ``baseline_windows`` reaches ``min_z``, with floors that keep
+    quiet brands quiet: at least ``min_mentions`` mentions (and ``min_negative`` negative
+    ones for the share), and a scale of at least sqrt(median) for counts and 0.05 for
+    shares, so a flat baseline does not turn one extra post into a spike.
+    """
+
+    window_hours: int = Field(default=6, ge=1, le=168)
+    baseline_windows: int = Field(default=28, ge=4, le=1000)
+    min_z: float = Field(default=4.0, gt=0)
+    min_mentions: int = Field(default=10, ge=1)
+    min_negative: int = Field(default=5, ge=1)
+
+
+class SourceHealthRule(RuleConfig):
+    """A source that failed several runs in a row, or found nothing for too long."""
+
+    max_failed_runs: int = Field(default=3, ge=1)
+    silent_hours: int = Field(default=24, ge=1)
+
+
+class AlertRulesConfig(Section):
+    negative_reach: NegativeReachRule = NegativeReachRule()
+    negative_umot_exposure: ExposureRule = ExposureRule()
+    spike: SpikeRule = SpikeRule()
+    source_health: SourceHealthRule = SourceHealthRule()
 
 
 class AlertsConfig(Section):
     enabled: bool = True
-    negative_reach_min_followers: int = Field(default=5_000, ge=0)
-    negative_reach_min_engagement: int = Field(default=50, ge=0)
-    cooldown_minutes: int = Field(default=60, ge=0)
+    cooldown_minutes: int = Field(default=60, ge=0)  # per rule and brand
+    digest_threshold: int = Field(default=3, ge=1)  # more at once than this: one digest
+    max_delivery_attempts: int = Field(default=12, ge=1)
+    rules: AlertRulesConfig = AlertRulesConfig()
     channels: dict[str, ChannelConfig] = {"console": ChannelConfig(type="console")}
 
 

@@ -7,7 +7,7 @@ error isolation live here, once, for every source.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -25,6 +25,8 @@ from storage import (
     upsert_mentions,
 )
 from umot.brands import BrandMatcher
+from umot.config import Config
+from umot.sources import SourceUnavailable, build_collector
 
 BATCH_SIZE = 500
 Progress = Callable[[int], None]
@@ -135,3 +137,29 @@ def record_skipped(
     """A source that could not even start still leaves a run row, so its health shows."""
     run_id = start_run(db, step, source)
     finish_run(db, run_id, error=reason)
+
+
+def collect_sources(
+    db: sqlite_utils.Database,
+    config: Config,
+    chosen: Mapping[str, object],
+    *,
+    add_task: Callable[[str], Progress] | None = None,
+    on_skip: Callable[[str], None] | None = None,
+) -> tuple[list[CollectReport], list[str]]:
+    """Run each chosen source once; a source that cannot start is logged and skipped."""
+    matcher = BrandMatcher(config.brands)
+    reports: list[CollectReport] = []
+    skipped: list[str] = []
+    for name, settings in chosen.items():
+        try:
+            collector = build_collector(name, settings, config=config, db=db)
+        except SourceUnavailable as error:
+            record_skipped(db, name, str(error))
+            skipped.append(str(error))
+            if on_skip is not None:
+                on_skip(str(error))
+            continue
+        progress = add_task(f"collecting {name}") if add_task is not None else None
+        reports.append(run_collector(db, collector, matcher=matcher, progress=progress))
+    return reports, skipped

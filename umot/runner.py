@@ -1,0 +1,197 @@
+"""The always-on side: one cycle (collect → classify → alerts), run every N minutes.
+
+Every step reads and writes the database only, so a cycle that fails or is stopped half
+way is simply finished by the next one. Three guards keep that true:
+
+- ``RunLock``: one ``umot run`` per database (an advisory lock file next to it).
+- ``Shutdown``: SIGINT/SIGTERM stop the cycle at once (the pipeline stores the batch in
+  flight and logs the run as interrupted), except inside ``critical()`` sections, such as
+  sending an alert and recording it as sent, where the stop waits for the section to end.
+- The ``schedule`` loop runs jobs one after another in this process, so a cycle that
+  overruns delays the next one instead of overlapping it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import schedule
+import sqlite_utils
+
+from nlp.classifier import Classifier
+from reports.alerting import AlertReport, run_alerts
+from storage import finish_run, start_run
+from umot.classify import build_classifier, classify_database
+from umot.config import Config
+from umot.pipeline import CollectReport, collect_sources
+
+log = logging.getLogger("umot.run")
+
+
+class AlreadyRunning(RuntimeError):
+    """Another ``umot run`` holds this database."""
+
+
+class RunLock:
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".lock")
+        self._file: Any = None
+
+    def __enter__(self) -> RunLock:
+        self._file = open(self.path, "a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise AlreadyRunning(
+                f"{holder} is already running umot on {self.path.with_suffix('')}; "
+                "stop it first (one `umot run` per database)"
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}")
+        self._file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+class Shutdown:
+    """Turns SIGINT/SIGTERM into a KeyboardInterrupt at the next safe point."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._depth = 0
+        self._deferred = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self._handle)
+        signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._depth:
+            self._deferred = True
+            return
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    @contextmanager
+    def critical(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._deferred and not self._depth:
+                self._deferred = False
+                raise KeyboardInterrupt("deferred shutdown")
+
+
+@dataclass
+class CycleReport:
+    started: datetime
+    collected: list[CollectReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    classified: int = 0
+    alerts: AlertReport | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # step -> error
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.skipped and not any(r.error for r in self.collected)
+
+
+class Runner:
+    """Runs cycles on one database; keeps the classifier loaded between cycles."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        config: Config,
+        *,
+        shutdown: Shutdown | None = None,
+        console_print: Callable[[str], None] = print,
+        classifier_factory: Callable[[Config], Classifier] = build_classifier,
+    ) -> None:
+        self.db, self.config = db, config
+        self.shutdown = shutdown or Shutdown()
+        self.console_print = console_print
+        self._classifier_factory = classifier_factory
+        self._classifier: Classifier | None = None
+
+    def cycle(self) -> CycleReport:
+        report = CycleReport(datetime.now(UTC))
+        self._step(report, "collect", self._collect)
+        self._step(report, "classify", self._classify)
+        self._step(report, "alerts", self._alerts)
+        return report
+
+    def _step(self, report: CycleReport, name: str, work: Callable[[CycleReport], None]) -> None:
+        """Run one step; its failure is logged in `runs` and retried next cycle."""
+        try:
+            work(report)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # the next steps still run on what is stored
+            message = f"{type(error).__name__}: {error}"
+            report.errors[name] = message
+            log.error("%s step failed: %s (retried next cycle)", name, message)
+            if name != "classify":  # classify logs its own runs
+                finish_run(self.db, start_run(self.db, name, None), error=message)
+
+    def _collect(self, report: CycleReport) -> None:
+        report.collected, report.skipped = collect_sources(
+            self.db, self.config, self.config.enabled_sources(), on_skip=log.warning
+        )
+
+    def _classify(self, report: CycleReport) -> None:
+        if self._classifier is None:
+            self._classifier = self._classifier_factory(self.config)
+        report.classified = classify_database(self.db, self._classifier).classified
+
+    def _alerts(self, report: CycleReport) -> None:
+        run_id = start_run(self.db, "alerts", None)
+        report.alerts = run_alerts(
+            self.db,
+            self.config,
+            console_print=self.console_print,
+            critical=self.shutdown.critical,
+        )
+        failed = "; ".join(
+            f"{k}: {v}" for k, v in {**report.alerts.rule_errors, **report.alerts.failed}.items()
+        )
+        finish_run(
+            self.db,
+            run_id,
+            fetched=report.alerts.raised,
+            inserted=report.alerts.new,
+            updated=sum(report.alerts.delivered.values()),
+            error=failed or None,
+        )
+
+    def forever(self, on_cycle: Callable[[CycleReport], None]) -> None:
+        """Cycle now and then every ``schedule.every_minutes`` until a shutdown signal."""
+        scheduler = schedule.Scheduler()
+        scheduler.every(self.config.schedule.every_minutes).minutes.do(
+            lambda: on_cycle(self.cycle())
+        )
+        on_cycle(self.cycle())
+        while not self.shutdown.requested:
+            scheduler.run_pending()
+            idle = scheduler.idle_seconds
+            time.sleep(max(0.0, min(idle if idle is not None else 1.0, 1.0)))
