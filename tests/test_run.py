@@ -140,3 +140,29 @@ def test_sigterm_mid_cycle_stops_cleanly_and_the_next_run_finishes_the_work(tmp_
     assert scalar(db, "SELECT count(*) FROM mentions") == mentions  # the demo had nothing new
     assert scalar(db, "SELECT count(*) FROM classifications") == mentions  # each exactly once
     assert scalar(db, "SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL") == 0
+
+
+def test_a_failing_step_is_logged_the_rest_of_the_cycle_runs_and_the_next_cycle_retries(
+    db, classifier
+):
+    from umot.config import Config
+    from umot.runner import Runner
+
+    config = Config.model_validate({"sources": {"demo": {"weeks": 1, "mentions_per_day": 5}}})
+    calls = []
+
+    def flaky(config):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("model cache unreadable")
+        return classifier
+
+    runner = Runner(db, config, console_print=lambda text: None, classifier_factory=flaky)
+    first = runner.cycle()
+    second = runner.cycle()
+
+    assert first.errors == {"classify": "OSError: model cache unreadable"}
+    assert first.alerts is not None and first.collected[0].inserted > 0
+    assert second.errors == {} and second.classified == db["mentions"].count
+    failed = db.execute("SELECT error FROM runs WHERE step = 'classify' AND status = 'error'")
+    assert [row[0] for row in failed] == ["OSError: model cache unreadable"]

@@ -161,7 +161,15 @@ class Runner:
 
     def _classify(self, report: CycleReport) -> None:
         if self._classifier is None:
-            self._classifier = self._classifier_factory(self.config)
+            try:
+                self._classifier = self._classifier_factory(self.config)
+            except Exception as error:  # classify_database logs its own failures, not this
+                finish_run(
+                    self.db,
+                    start_run(self.db, "classify", None),
+                    error=f"{type(error).__name__}: {error}",
+                )
+                raise
         report.classified = classify_database(self.db, self._classifier).classified
 
     def _alerts(self, report: CycleReport) -> None:
