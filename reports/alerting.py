@@ -82,7 +82,10 @@ def run_alerts(
         if not pending:
             continue
         send = build_sender(name, channel, environ, console_print)
-        batches = [pending] if len(pending) > settings.digest_threshold else [[a] for a in pending]
+        reports = [[a] for a in pending if a["rule"] == "weekly_report"]  # never in a digest
+        others = [a for a in pending if a["rule"] != "weekly_report"]
+        batches = [others] if len(others) > settings.digest_threshold else [[a] for a in others]
+        batches = reports + batches
         for batch in batches:
             ids = [alert["id"] for alert in batch]
             with critical():

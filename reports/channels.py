@@ -13,6 +13,7 @@ import smtplib
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -54,6 +55,8 @@ def _mention_lines(details: Mapping[str, Any]) -> list[tuple[str, str]]:
         )
     if details.get("url"):
         lines.append(("Link", details["url"]))
+    if details.get("paths"):
+        lines.append(("Report", ", ".join(str(path) for path in details["paths"].values())))
     for key in ("source", "last_error"):
         if details.get(key):
             lines.append((key.replace("_", " ").capitalize(), str(details[key])))
@@ -190,6 +193,17 @@ def post_json(url: str, payload: dict[str, Any], timeout: float, what: str) -> N
         raise ChannelError(f"{what}: HTTP {response.status_code}")
 
 
+def _report_html(alerts: Sequence[Mapping[str, Any]]) -> str | None:
+    """A weekly report goes out as its own self-contained HTML page."""
+    if len(alerts) != 1 or alerts[0].get("rule") != "weekly_report":
+        return None
+    path = (alerts[0].get("details") or {}).get("html_path")
+    try:
+        return Path(path).read_text(encoding="utf-8") if path else None
+    except OSError:
+        return None
+
+
 def send_email(
     settings: Any, environ: Mapping[str, str], alerts: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -199,7 +213,7 @@ def send_email(
     message["From"] = settings.mail_from
     message["To"] = ", ".join(settings.mail_to)
     message.set_content(plain_digest(alerts))
-    message.add_alternative(html_digest(alerts), subtype="html")
+    message.add_alternative(_report_html(alerts) or html_digest(alerts), subtype="html")
     user = environ.get(settings.smtp_user_env or "", "") if settings.smtp_user_env else ""
     password = (
         environ.get(settings.smtp_password_env or "", "") if settings.smtp_password_env else ""

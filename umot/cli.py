@@ -229,9 +229,10 @@ def main() -> None:
 def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
     from umot.cli_nlp import classify, evaluate, train
+    from umot.cli_report import report
     from umot.cli_run import alerts, run
 
-    for command in (collect, import_, sources, classify, evaluate, train, run, alerts):
+    for command in (collect, import_, sources, classify, evaluate, train, run, alerts, report):
         cli.add_command(command)
 
 

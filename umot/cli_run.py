@@ -23,6 +23,8 @@ def _print_cycle(report: CycleReport) -> None:
     if report.alerts is not None:
         delivered = sum(report.alerts.delivered.values())
         parts.append(f"{report.alerts.new:,} new alerts, {delivered:,} deliveries")
+    if report.weekly_report is not None:
+        parts.append(f"weekly report written to {report.weekly_report}")
     line = Text(f"[{report.started:%Y-%m-%d %H:%M:%S} UTC] cycle: " + ", ".join(parts))
     console.print(line)
     for source in report.collected:

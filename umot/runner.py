@@ -1,4 +1,4 @@
-"""The always-on side: one cycle (collect → classify → alerts), run every N minutes.
+"""The always-on side: one cycle (collect → classify → weekly report → alerts), every N min.
 
 Every step reads and writes the database only, so a cycle that fails or is stopped half
 way is simply finished by the next one. Three guards keep that true:
@@ -35,6 +35,7 @@ from storage import finish_run, start_run
 from umot.classify import build_classifier, classify_database
 from umot.config import Config
 from umot.pipeline import CollectReport, collect_sources
+from umot.reporting import scheduled_report
 
 log = logging.getLogger("umot.run")
 
@@ -109,6 +110,7 @@ class CycleReport:
     skipped: list[str] = field(default_factory=list)
     classified: int = 0
     alerts: AlertReport | None = None
+    weekly_report: Path | None = None
     errors: dict[str, str] = field(default_factory=dict)  # step -> error
 
     @property
@@ -138,6 +140,7 @@ class Runner:
         report = CycleReport(datetime.now(UTC))
         self._step(report, "collect", self._collect)
         self._step(report, "classify", self._classify)
+        self._step(report, "report", self._weekly_report)
         self._step(report, "alerts", self._alerts)
         return report
 
@@ -171,6 +174,13 @@ class Runner:
                 )
                 raise
         report.classified = classify_database(self.db, self._classifier).classified
+
+    def _weekly_report(self, report: CycleReport) -> None:
+        """On the configured weekday and hour: last week's report, once, then delivered."""
+        path = scheduled_report(self.db, self.config)
+        if path is not None:
+            report.weekly_report = path
+            finish_run(self.db, start_run(self.db, "report", None), inserted=1)
 
     def _alerts(self, report: CycleReport) -> None:
         run_id = start_run(self.db, "alerts", None)
