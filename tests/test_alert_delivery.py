@@ -211,3 +211,39 @@ def test_a_refused_smtp_login_names_the_variables_not_the_password(db, smtp, rec
 
     assert report.failed["mail"] == "email: 127.0.0.1 refused the login in SMTP_USER/SMTP_PASS"
     assert "s3cret" not in json.dumps(list(db.query("SELECT * FROM alert_deliveries")))
+
+
+def test_the_weekly_report_goes_out_on_its_own_with_the_html_in_the_mail(
+    db, smtp, receivers, tmp_path
+):
+    from storage.alerting import NewAlert, insert_alerts
+
+    slack, hook, urls = receivers
+    page = tmp_path / "umot-report-2026-W47.html"
+    page.write_text("<!doctype html><html><body><h1>Weekly report · all brands</h1></body></html>")
+    for _ in range(4):
+        add(db, sentiment="negative", stage="advocacy", followers=30_000)
+    insert_alerts(
+        db,
+        [
+            NewAlert(
+                "weekly_report",
+                "2026-W47",
+                None,
+                "Weekly report 2026-W47: 498 mentions",
+                severity="info",
+                details={"html_path": str(page), "paths": {"html": str(page)}},
+            )
+        ],
+        NOW,
+    )
+
+    report = deliver(db, make_config(smtp.port, digest_threshold=3), urls)
+
+    assert report.delivered == {"mail": 5, "slack": 5, "hook": 5}
+    assert len(smtp.messages) == 2  # the report, then one digest of the four alerts
+    mail = next(m for m in smtp.messages if "Weekly report" in m["Subject"])
+    assert "<h1>Weekly report · all brands</h1>" in mail.get_body(("html",)).get_content()
+    summary = next(b for b in hook.bodies if b["alerts"][0]["rule"] == "weekly_report")
+    assert summary["alerts"][0]["details"]["paths"]["html"] == str(page)
+    assert any(str(page) in body["text"] for body in slack.bodies)
