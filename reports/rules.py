@@ -154,7 +154,7 @@ def negative_umot_exposure(ctx: RuleContext) -> list[NewAlert]:
                 cause=row["id"],
                 brand=row["brand"],
                 mention_id=row["id"],
-                severity="critical",
+                severity="critical" if len(authors) >= 3 else "warning",
                 message=(
                     f"{_plural(len(authors), 'prospect', 'prospects')} saw a negative "
                     f"{row['stage']} post about {row['brand']}"
