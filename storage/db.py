@@ -25,7 +25,10 @@ def to_db_time(moment: datetime) -> str:
     """One fixed-width UTC format, so that times sort and compare as text in SQL."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs for every mention
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def from_db_time(text: str) -> datetime:
@@ -51,6 +54,7 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite_utils.Data
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA cache_size = -65536")  # 64 MB: index pages of big tables stay hot
         migrate(db)
     except sqlite3.DatabaseError as error:
         raise StorageError(f"cannot use database {path}: {error}") from error

@@ -192,7 +192,40 @@ def _alert_delivery(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_initial_schema, _alert_delivery)
+def _bulk_text_index(db: sqlite_utils.Database) -> None:
+    """Full-text indexing in bulk after each stored batch instead of a trigger per row.
+
+    Indexing row by row in a trigger halved ingest speed. ``fts_state.last_seq`` marks how
+    far the index reaches; the delete/update triggers only touch rows it already holds,
+    since telling FTS5 to delete a row it never indexed would corrupt it.
+    """
+    run_script(
+        db,
+        """
+        DROP TRIGGER mentions_fts_insert;
+        DROP TRIGGER mentions_fts_delete;
+        DROP TRIGGER mentions_fts_update;
+        CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL);
+        INSERT INTO fts_state (id, last_seq) SELECT 1, coalesce(max(seq), 0) FROM mentions;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions
+        WHEN old.seq <= (SELECT last_seq FROM fts_state) BEGIN
+            INSERT INTO mentions_fts(mentions_fts, rowid, text)
+                VALUES ('delete', old.seq, old.text);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions
+        WHEN old.seq <= (SELECT last_seq FROM fts_state) BEGIN
+            INSERT INTO mentions_fts(mentions_fts, rowid, text)
+                VALUES ('delete', old.seq, old.text);
+            INSERT INTO mentions_fts(rowid, text) VALUES (new.seq, new.text);
+        END;
+        -- which process a run belongs to: a run left 'running' by a killed process is
+        -- recognised and marked aborted by the next one
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_initial_schema, _alert_delivery, _bulk_text_index)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

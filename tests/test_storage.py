@@ -137,10 +137,19 @@ def test_opening_twice_runs_no_migration(tmp_path):
     assert migrate(db) == 0
 
 
+def _v1_row(db, native_id, text):
+    db.execute(
+        "INSERT INTO mentions (id, platform, native_id, source, text, created_at, collected_at, "
+        "updated_at) VALUES (?, 'x', ?, 't', ?, '2026-01-01T00:00:00Z', "
+        "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        [f"x:{native_id}", native_id, text],
+    )
+
+
 def test_old_database_is_migrated_forward_keeping_data(tmp_path):
     db = sqlite_utils.Database(sqlite3.connect(tmp_path / "old.db"))
     migrate(db, MIGRATIONS[:1])
-    upsert_mentions(db, [make_mention(native_id="1")], source="t")
+    _v1_row(db, "1", "oude Velora klacht")
 
     def add_column(database):
         database.execute("ALTER TABLE mentions ADD COLUMN sarcasm REAL")
@@ -149,6 +158,19 @@ def test_old_database_is_migrated_forward_keeping_data(tmp_path):
     assert schema_version(db) == 2
     assert "sarcasm" in db["mentions"].columns_dict
     assert db.execute("SELECT count(*) FROM mentions").fetchone()[0] == 1
+
+
+def test_every_migration_keeps_rows_and_their_full_text_index(tmp_path):
+    db = sqlite_utils.Database(sqlite3.connect(tmp_path / "v1.db"))
+    migrate(db, MIGRATIONS[:1])
+    _v1_row(db, "1", "oude Velora klacht")  # indexed by version 1's trigger
+
+    migrate(db)
+    upsert_mentions(db, [make_mention(native_id="2", text="nieuwe Velora klacht")], source="t")
+
+    assert schema_version(db) == SCHEMA_VERSION
+    assert {r["native_id"] for r in queries.search_mentions(db, "klacht")} == {"1", "2"}
+    assert db.execute("INSERT INTO mentions_fts(mentions_fts) VALUES ('integrity-check')")
 
 
 def test_failing_migration_rolls_back_completely(tmp_path):

@@ -10,20 +10,24 @@ from umot.config import BrandConfig
 
 
 class BrandMatcher:
-    """Matches a brand's queries as whole words, case-insensitively (``#tag`` included)."""
+    """Matches a brand's queries as whole words, case-insensitively (``#tag`` included).
+
+    All queries are one alternation, so a text is scanned once whatever the number of
+    brands; the brand named first in the text wins.
+    """
 
     def __init__(self, brands: Sequence[BrandConfig]) -> None:
-        self._patterns = [
-            (brand.name, query, re.compile(rf"(?<!\w){re.escape(query)}(?!\w)", re.IGNORECASE))
-            for brand in brands
-            for query in brand.queries
-        ]
+        self._owners: dict[str, tuple[str, str]] = {}
+        for brand in brands:
+            for query in brand.queries:
+                self._owners.setdefault(query.casefold(), (brand.name, query))
+        terms = sorted(self._owners, key=len, reverse=True)  # longest first: "Velora Care"
+        alternation = "|".join(re.escape(term) for term in terms)
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
 
     def match(self, text: str) -> tuple[str, str] | None:
-        for brand, query, pattern in self._patterns:
-            if pattern.search(text):
-                return brand, query
-        return None
+        found = self._pattern.search(text)
+        return None if found is None else self._owners.get(found.group(0).casefold())
 
     def assign(self, mention: Mention) -> Mention:
         if mention.brand is not None:

@@ -28,7 +28,7 @@ from umot.brands import BrandMatcher
 from umot.config import Config
 from umot.sources import SourceUnavailable, build_collector
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # per transaction: larger batches amortise the commit and the text index
 Progress = Callable[[int], None]
 
 
