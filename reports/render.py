@@ -97,6 +97,8 @@ def write(report: WeeklyReport, fmt_name: str, path: Path) -> Path:
     """Write atomically: a crash mid-write never leaves a half report under the real name."""
     text = render(report, fmt_name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # from a killed earlier write
+        leftover.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

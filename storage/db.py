@@ -17,6 +17,26 @@ class StorageError(RuntimeError):
     """The database file cannot be opened or written; the message says why."""
 
 
+_PLAIN_REASONS = {
+    "SQLITE_FULL": "the disk is full; free some space and run again (nothing stored is lost)",
+    "SQLITE_READONLY": "the database is read-only; check the file's and folder's permissions",
+    "SQLITE_IOERR": "the disk reported an I/O error; check it, then run again",
+    "SQLITE_CORRUPT": "the database file is damaged; restore the last backup",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
+    "SQLITE_CANTOPEN": "the file cannot be opened; check the path and permissions",
+    "SQLITE_BUSY": "another process held the database for too long; try again",
+}
+
+
+def describe_sqlite_error(error: BaseException) -> str | None:
+    """A sentence a user can act on, for the SQLite errors that are about the machine."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    for prefix, reason in _PLAIN_REASONS.items():
+        if name.startswith(prefix):
+            return reason
+    return None
+
+
 def utc_now() -> str:
     return to_db_time(datetime.now(UTC))
 
@@ -57,7 +77,8 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite_utils.Data
         db.execute("PRAGMA cache_size = -65536")  # 64 MB: index pages of big tables stay hot
         migrate(db)
     except sqlite3.DatabaseError as error:
-        raise StorageError(f"cannot use database {path}: {error}") from error
+        reason = describe_sqlite_error(error) or str(error)
+        raise StorageError(f"cannot use database {path}: {reason}") from error
     except SchemaError as error:
         raise StorageError(f"{path}: {error}") from error
     return db

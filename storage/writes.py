@@ -7,6 +7,7 @@ batch in flight and collecting the same mention twice stores it once.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -243,10 +244,40 @@ def store_rejects(
 def start_run(db: sqlite_utils.Database, step: str, source: str | None = None) -> int:
     with db.atomic():
         cursor = db.execute(
-            "INSERT INTO runs (step, source, started_at, status) VALUES (?, ?, ?, 'running')",
-            [step, source, utc_now()],
+            "INSERT INTO runs (step, source, started_at, status, pid) "
+            "VALUES (?, ?, ?, 'running', ?)",
+            [step, source, utc_now(), os.getpid()],
         )
     return int(cursor.lastrowid)
+
+
+def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
+    """Runs left 'running' by a process that no longer exists (killed, crashed, power cut)."""
+    abandoned = [
+        run_id
+        for run_id, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'")
+        if pid is None or (pid != os.getpid() and not _alive(pid))
+    ]
+    if abandoned:
+        with db.atomic():
+            db.conn.executemany(
+                "UPDATE runs SET status = 'aborted', finished_at = ?, error = ? WHERE id = ?",
+                [
+                    (utc_now(), "the process ended without finishing (killed or crashed)", r)
+                    for r in abandoned
+                ],
+            )
+    return len(abandoned)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def finish_run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from storage import SCHEMA_VERSION, StorageError, open_database, queries, schema_version
+from storage.db import describe_sqlite_error
+from storage.writes import mark_abandoned_runs
 from umot import __version__
 from umot.config import Config, ConfigError, load_config
 from umot.console import console, setup_logging
@@ -38,9 +41,14 @@ class AppContext:
 
     def open_db(self, *, create: bool = False) -> sqlite_utils.Database:
         try:
-            return open_database(self.database_path, create=create)
+            db = open_database(self.database_path, create=create)
+            mark_abandoned_runs(db)  # a killed process left them 'running': say so
         except StorageError as error:
             raise click.ClickException(str(error)) from None
+        except sqlite3.Error as error:
+            reason = describe_sqlite_error(error) or str(error)
+            raise click.ClickException(f"{self.database_path}: {reason}") from None
+        return db
 
 
 pass_app = click.make_pass_decorator(AppContext)

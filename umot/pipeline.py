@@ -7,6 +7,8 @@ error isolation live here, once, for every source.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from storage import (
     store_rejects,
     upsert_mentions,
 )
+from storage.db import describe_sqlite_error
 from umot.brands import BrandMatcher
 from umot.config import Config
 from umot.sources import SourceUnavailable, build_collector
@@ -88,7 +91,11 @@ def run_collector(
     A failure (or Ctrl-C) still stores every item yielded before it, and the run log
     records what happened. KeyboardInterrupt is re-raised after that bookkeeping.
     """
-    run_id = start_run(db, step, collector.name)
+    try:
+        run_id = start_run(db, step, collector.name)
+    except sqlite3.Error as error:  # read-only, full, damaged: nothing can be stored at all
+        reason = describe_sqlite_error(error) or f"database error: {error}"
+        return CollectReport(collector.name, 0, error=reason)
     report = CollectReport(collector.name, run_id)
     cursors = Cursors(lambda query: get_cursor(db, collector.name, query))
     batch = _Batcher(db, collector.name, run_id, cursors, report)
@@ -112,11 +119,21 @@ def run_collector(
     except CollectorError as error:  # a platform problem, already said in one line
         batch.flush()
         report.error = str(error)
+    except sqlite3.Error as error:  # the database itself: flushing again would fail too
+        report.error = describe_sqlite_error(error) or f"database error: {error}"
+        _finish_quietly(db, report)
+        return report
     except Exception as error:  # one source failing must not stop the others
         batch.flush()
         report.error = f"{type(error).__name__}: {error}"
     _finish(db, report)
     return report
+
+
+def _finish_quietly(db: sqlite_utils.Database, report: CollectReport) -> None:
+    """Log the run if the database still takes writes; the report carries the error anyway."""
+    with contextlib.suppress(sqlite3.Error):
+        _finish(db, report)
 
 
 def _finish(db: sqlite_utils.Database, report: CollectReport) -> None:
