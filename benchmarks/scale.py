@@ -96,8 +96,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(path: Path, size: int, config: Config) -> dict[str, float]:
+def build(path: Path, size: int, config: Config, cache_mb: int) -> dict[str, float]:
     db = open_database(path)
+    db.execute(f"PRAGMA cache_size = {-1024 * cache_mb:d}")
     matcher = BrandMatcher(config.brands)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     timings = {"validate": 0.0, "ingest": 0.0, "labels": 0.0}
@@ -121,10 +122,10 @@ def build(path: Path, size: int, config: Config) -> dict[str, float]:
     return timings
 
 
-def measure(size: int, folder: Path) -> dict[str, float]:
+def measure(size: int, folder: Path, cache_mb: int) -> dict[str, float]:
     config = Config.model_validate({"report": {"out_dir": str(folder / f"reports-{size}")}})
     path = folder / f"scale-{size}.db"
-    result = build(path, size, config)
+    result = build(path, size, config, cache_mb)
     db = open_database(path)
     week = parse_week(None, config.report.timezone)
     began = time.perf_counter()
@@ -144,8 +145,12 @@ def measure(size: int, folder: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated sizes")
-    sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
-    table = Table(title="umot at scale (2 CPU cores)")
+    parser.add_argument(
+        "--cache-mb", type=int, default=64, help="SQLite page cache while ingesting"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    table = Table(title=f"umot at scale (2 CPU cores, {args.cache_mb} MB page cache)")
     columns = (
         "mentions",
         "ingest/s",
@@ -161,7 +166,7 @@ def main() -> None:
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            r = measure(size, Path(tmp))
+            r = measure(size, Path(tmp), args.cache_mb)
             table.add_row(
                 f"{size:,}",
                 f"{size / r['ingest']:,.0f}",

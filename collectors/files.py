@@ -160,6 +160,9 @@ class FileCollector:
         # surrogateescape keeps the file readable; rows holding bad bytes are rejected.
         text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
         delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
+        # Long fields are judged by the Mention rules (text up to 100,000 characters),
+        # not by the csv module's 128 KB default, which would end the whole file.
+        csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         if not reader.fieldnames:
             raise ImportFormatError(f"{self.path.name} is empty or has no header row")
@@ -168,7 +171,14 @@ class FileCollector:
             raise ImportFormatError(
                 f"{self.path.name}: header lacks the column(s) {', '.join(sorted(missing))}"
             )
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:  # e.g. an unterminated quote: this row, not the file
+                yield reader.line_num, Rejected(f"line {reader.line_num}: {error}", None)
+                continue
             number = reader.line_num
             if None in row:
                 yield number, Rejected(f"line {number}: more cells than header columns", row)

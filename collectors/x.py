@@ -9,6 +9,7 @@ become one line a community manager can act on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -31,6 +32,9 @@ from collectors.http import (
 )
 
 X_API = "https://api.twitter.com"
+# tweepy logs whole request headers, the bearer token included, at DEBUG level: whatever
+# logging a user turns on, those lines must never be written.
+logging.getLogger("tweepy.client").setLevel(logging.INFO)
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 TWEET_FIELDS = [
     "author_id",

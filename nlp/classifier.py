@@ -7,6 +7,7 @@ tasks. Either task can instead come from any Hugging Face model (``nlp.hf``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from nlp.heads import BUNDLED_HEADS, HeadsBundle, HeadsError
 from nlp.langid import detect_language
 
 Progress = Callable[[int], None]
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
 TASKS = ("sentiment", "stage")
 
 
@@ -161,6 +164,8 @@ class Classifier:
         progress: Progress | None = None,
     ) -> list[Prediction]:
         """One prediction per text; ``langs`` are languages the source already knows."""
+        # Lone surrogates (broken JSON escapes) are not text; tokenizers refuse them.
+        texts = [_SURROGATES.sub("\ufffd", text) for text in texts]
         unique: dict[str, int] = {}
         for text in texts:
             unique.setdefault(text, len(unique))

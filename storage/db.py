@@ -75,6 +75,9 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite_utils.Data
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA cache_size = -65536")  # 64 MB: index pages of big tables stay hot
+        # Checkpoint the WAL every 64 MB instead of every 4 MB: far fewer page copies while
+        # big batches are stored, and the WAL stays bounded.
+        db.execute("PRAGMA wal_autocheckpoint = 16384")
         migrate(db)
     except sqlite3.DatabaseError as error:
         reason = describe_sqlite_error(error) or str(error)

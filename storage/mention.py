@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 MAX_TEXT_CHARS = 100_000
@@ -27,6 +28,7 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID_TEXT = re.compile(r"^[^\s]{1,200}$")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -89,6 +91,17 @@ class Mention(BaseModel):
     brand: OptionalText = None
     query: OptionalText = None
     raw: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        """JSON can spell a lone surrogate ("\\ud800"); it is not text and SQLite refuses it."""
+        if isinstance(data, dict):
+            return {
+                key: _SURROGATES.sub("\ufffd", value) if isinstance(value, str) else value
+                for key, value in data.items()
+            }
+        return data
 
     @field_validator("native_id", "parent_id", "quoted_id", "reposted_id", "conversation_id")
     @classmethod

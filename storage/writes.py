@@ -220,6 +220,13 @@ def _record_text(record: Any) -> str | None:
     return text
 
 
+def _storable(text: str | None) -> str | None:
+    """Text SQLite can store: lone surrogates (from broken JSON escapes) become escapes."""
+    if text is None:
+        return None
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
 def store_rejects(
     db: sqlite_utils.Database,
     rejects: Iterable[Rejected],
@@ -229,7 +236,15 @@ def store_rejects(
 ) -> int:
     now = utc_now()
     rows = [
-        (run_id, source, r.platform, r.native_id, r.reason, _record_text(r.record), now)
+        (
+            run_id,
+            source,
+            _storable(r.platform),
+            _storable(r.native_id),
+            _storable(r.reason),
+            _record_text(r.record),
+            now,
+        )
         for r in rejects
     ]
     with db.atomic():

@@ -82,3 +82,26 @@ def test_brand_is_matched_from_text_when_the_source_does_not_say(db):
     run_collector(db, ScriptedCollector(items), matcher=MATCHER)
     brands = dict(db.execute("SELECT native_id, brand FROM mentions").fetchall())
     assert brands == {"1": "Velora", "2": "Smaakdoos", "3": None, "4": "Smaakdoos"}
+
+
+def test_a_slow_source_is_stored_every_few_seconds_not_only_when_a_batch_is_full(db, monkeypatch):
+    import umot.pipeline as pipeline
+
+    clock = iter(range(0, 10_000, 3))  # every item arrives three "seconds" after the last
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: next(clock))
+    stored_during = []
+
+    class Slow:
+        name = "slow"
+
+        def collect(self, cursors):
+            for i in range(6):
+                stored_during.append(db["mentions"].count)
+                yield make_mention(native_id=str(900 + i))
+
+    run_collector(
+        db, Slow(), matcher=BrandMatcher([BrandConfig(name="Velora", queries=["Velora"])])
+    )
+
+    assert stored_during[-1] >= 3  # flushed along the way, long before 20,000 items
+    assert db["mentions"].count == 6

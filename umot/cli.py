@@ -237,10 +237,22 @@ def main() -> None:
 def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
     from umot.cli_nlp import classify, evaluate, train
+    from umot.cli_ops import backup
     from umot.cli_report import report
     from umot.cli_run import alerts, run
 
-    for command in (collect, import_, sources, classify, evaluate, train, run, alerts, report):
+    for command in (
+        collect,
+        import_,
+        sources,
+        classify,
+        evaluate,
+        train,
+        run,
+        alerts,
+        report,
+        backup,
+    ):
         cli.add_command(command)
 
 

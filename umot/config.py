@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 DEFAULT_STAGES = ("awareness", "consideration", "purchase", "experience", "advocacy", "none")
 CONFIG_ENV = "UMOT_CONFIG"
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+# Paths from config: no control characters (a NUL or newline in a path is never meant).
+SafePath = Annotated[str, Field(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
 
 
@@ -30,7 +32,7 @@ class Section(BaseModel):
 
 
 class DatabaseConfig(Section):
-    path: str = "umot.db"
+    path: SafePath = "umot.db"
 
 
 class BrandConfig(Section):
@@ -144,11 +146,11 @@ class TaskModelConfig(Section):
 
 
 class ModelConfig(Section):
-    heads: str = "bundled"
+    heads: SafePath = "bundled"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=8192)
-    cache_dir: str = "~/.cache/umot"
+    cache_dir: SafePath = "~/.cache/umot"
     sentiment: TaskModelConfig | None = None
     stage: TaskModelConfig | None = None
 
@@ -270,7 +272,7 @@ class AlertsConfig(Section):
 
 
 class ReportConfig(Section):
-    out_dir: str = "weekly-reports"
+    out_dir: SafePath = "weekly-reports"
     formats: list[Literal["html", "md"]] = ["html", "md"]
     timezone: str = "Europe/Amsterdam"
     top_n: int = Field(default=10, ge=1, le=1000)
