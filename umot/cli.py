@@ -74,8 +74,9 @@ pass_app = click.make_pass_decorator(AppContext)
 def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
     """umot: social listening along the customer journey.
 
-    Collects brand mentions, stores them in SQLite, and (in later steps) classifies
-    their sentiment and journey stage, alerts and reports.
+    Collects brand mentions, stores them in SQLite, classifies their sentiment and
+    journey stage, alerts on negative experiences and writes weekly reports. Start with
+    `umot init` and `umot run --once`; `umot run` keeps it going.
     """
     setup_logging()
     ctx.obj = AppContext(config_path, db_path)
