@@ -21,6 +21,7 @@ from reports.channels import ChannelError, build_sender
 from reports.rules import RULES, RuleContext
 from storage import queries
 from storage.alerting import NewAlert, insert_alerts, record_delivery, release_alerts, undelivered
+from storage.db import utc_now
 
 if TYPE_CHECKING:
     from umot.config import Config
@@ -118,7 +119,7 @@ def send_test(
         "cause": "test",
         "mention_id": None,
         "message": f"umot test message for channel {channel!r}",
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": utc_now(),
         "details": {
             "why": "you ran `umot alerts test`",
             "text": "A sample post <b>with markup</b> & an <!channel> ping, shown as text.",

@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import queries
-from storage.db import to_db_time
+from storage.db import from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ class InfluenceTotals:
 
 
 def _hours(later: str, earlier: str) -> float:
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    return (datetime.strptime(later, fmt) - datetime.strptime(earlier, fmt)).total_seconds() / 3600
+    return (from_db_time(later) - from_db_time(earlier)).total_seconds() / 3600
 
 
 def _labels(db: sqlite_utils.Database, model_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from reports import charts
 from reports.weekly import SENTIMENTS, WeeklyReport
+from storage.db import from_db_time
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
 
@@ -73,10 +73,7 @@ def render(report: WeeklyReport, fmt_name: str) -> str:
     env = _environment(markdown=fmt_name == "md")
     zone = ZoneInfo(report.week.timezone)
     env.filters["when"] = lambda stamp: (
-        datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
-        .replace(tzinfo=UTC)
-        .astimezone(zone)
-        .strftime("%a %d %b %H:%M")
+        from_db_time(stamp).astimezone(zone).strftime("%a %d %b %H:%M")
     )
     scope = report.brand or "all brands"
     context: dict[str, Any] = {"r": report, "scope": scope, "sentiments": SENTIMENTS}

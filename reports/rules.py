@@ -38,8 +38,7 @@ class RuleContext:
 
     def is_own(self, handle: str | None) -> bool:
         """The brands' own care accounts: their replies are not customers' experiences."""
-        own = {h.lower().lstrip("@") for b in self.config.brands for h in b.own_handles}
-        return bool(handle) and handle.lower().lstrip("@") in own
+        return bool(handle) and handle.lower().lstrip("@") in self.config.own_handles
 
 
 def _plural(count: int, one: str, many: str) -> str:

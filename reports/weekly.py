@@ -19,7 +19,7 @@ import sqlite_utils
 
 from reports.influence import InfluenceTotals, Journey, PostInfluence, influence, stage_transitions
 from storage import queries
-from storage.db import to_db_time
+from storage.db import from_db_time, to_db_time
 from storage.signals import ENGAGEMENT
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -158,8 +158,7 @@ def count_week(
         counts.mentions += 1
         counts.platforms[row["platform"]] += 1
         counts.languages[row["lang"] or "unknown"] += 1
-        when = datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        day = when.astimezone(zone).date()
+        day = from_db_time(row["created_at"]).astimezone(zone).date()
         sentiment = row["sentiment"] or "unclassified"
         counts.daily.setdefault(day, Counter())[sentiment] += 1
         if row["sentiment"]:

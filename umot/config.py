@@ -342,6 +342,11 @@ class Config(Section):
     def database_path(self) -> Path:
         return self.resolve(self.database.path)
 
+    @property
+    def own_handles(self) -> frozenset[str]:
+        """The brands' own accounts, lower-cased without '@': never customers, never prospects."""
+        return frozenset(h.lower().lstrip("@") for b in self.brands for h in b.own_handles)
+
     def enabled_sources(self) -> dict[str, Any]:
         return {name: source for name, source in self.sources.items() if source.enabled}
 

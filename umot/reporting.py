@@ -23,7 +23,7 @@ def journey_of(config: Config) -> Journey:
         stages=tuple(config.journey.stages),
         prospect_stages=tuple(config.journey.prospect_stages),
         umot_stages=tuple(config.journey.umot_stages),
-        own_handles=frozenset(h.lower().lstrip("@") for b in config.brands for h in b.own_handles),
+        own_handles=config.own_handles,
     )
 
 
