@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import queries
+from storage import insights
 from storage.db import from_db_time, to_db_time
 
 
@@ -30,6 +30,10 @@ class Journey:
     umot_stages: Sequence[str]
     own_handles: frozenset[str] = frozenset()
     purchase_stage: str = "purchase"
+
+    @property
+    def purchase_or_later(self) -> list[str]:
+        return [stage for stage in self.stages if self.reached_purchase(stage)]
 
     def reached_purchase(self, stage: str | None) -> bool:
         """Purchase, or a stage after it (a later experience implies the purchase)."""
@@ -75,41 +79,6 @@ def _hours(later: str, earlier: str) -> float:
     return (from_db_time(later) - from_db_time(earlier)).total_seconds() / 3600
 
 
-def _labels(db: sqlite_utils.Database, model_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for row in db.query(
-            f"SELECT mention_id, sentiment, stage FROM classifications "
-            f"WHERE model_id = ? AND mention_id IN ({marks})",
-            [model_id, *chunk],
-        ):
-            found[row["mention_id"]] = row
-    return found
-
-
-def _later_purchase(
-    db: sqlite_utils.Database,
-    model_id: str,
-    journey: Journey,
-    author_id: str,
-    brand: str | None,
-    after: str,
-) -> bool:
-    later = [s for s in journey.stages if journey.reached_purchase(s)]
-    marks = ", ".join("?" for _ in later)
-    row = db.execute(
-        f"""
-        SELECT 1 FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        WHERE m.author_id = ? AND m.brand IS ? AND m.created_at > ? AND c.stage IN ({marks})
-        LIMIT 1
-        """,
-        [model_id, author_id, brand, after, *later],
-    ).fetchone()
-    return row is not None
-
-
 def umot_posts(
     db: sqlite_utils.Database,
     model_id: str,
@@ -118,19 +87,7 @@ def umot_posts(
     end: datetime,
     brand: str | None = None,
 ) -> Iterable[dict[str, Any]]:
-    marks = ", ".join("?" for _ in journey.umot_stages)
-    sql = f"""
-        SELECT m.id, m.brand, m.text, m.url, m.created_at, m.author_id, a.handle AS author,
-               c.stage, c.sentiment
-        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        LEFT JOIN authors a ON a.id = m.author_id
-        WHERE m.created_at >= ? AND m.created_at < ? AND c.stage IN ({marks})
-    """
-    params: list[Any] = [model_id, to_db_time(start), to_db_time(end), *journey.umot_stages]
-    if brand is not None:
-        sql += " AND m.brand = ?"
-        params.append(brand)
-    return db.query(sql + " ORDER BY m.created_at, m.id", params)
+    return insights.classified_posts(db, model_id, journey.umot_stages, start, end, brand)
 
 
 def analyze_post(
@@ -153,12 +110,12 @@ def analyze_post(
     own = journey.own_handles
     below = [
         row
-        for row in downstream_of_with_authors(db, post["id"])
+        for row in insights.downstream_with_handles(db, post["id"])
         if row["author_id"] != post["author_id"] and (row["author_handle"] or "").lower() not in own
     ]
     if not below:
         return result
-    labels = _labels(db, model_id, [row["id"] for row in below])
+    labels = insights.labels_of(db, model_id, [row["id"] for row in below])
     result.downstream = len(below)
     result.downstream_authors = len({row["author_id"] or row["id"] for row in below})
     first_seen: dict[str, dict[str, Any]] = {}
@@ -179,7 +136,9 @@ def analyze_post(
         1
         for key, row in first_seen.items()
         if row["author_id"]
-        and _later_purchase(db, model_id, journey, key, post["brand"], row["created_at"])
+        and insights.has_later_stage(
+            db, model_id, key, post["brand"], row["created_at"], journey.purchase_or_later
+        )
     )
     result.thread = [
         {
@@ -191,18 +150,6 @@ def analyze_post(
         for row in below[:thread_size]
     ]
     return result
-
-
-def downstream_of_with_authors(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]]:
-    rows = queries.downstream_of(db, mention_id)
-    handles = {}
-    author_ids = sorted({row["author_id"] for row in rows if row["author_id"]})
-    for start in range(0, len(author_ids), 500):
-        chunk = author_ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for row in db.query(f"SELECT id, handle FROM authors WHERE id IN ({marks})", chunk):
-            handles[row["id"]] = row["handle"]
-    return [{**row, "author_handle": handles.get(row["author_id"])} for row in rows]
 
 
 def influence(
@@ -243,24 +190,11 @@ def stage_transitions(
     Each author's classified mentions of one brand, in time order, "none" left out; a move
     is two consecutive mentions in different stages whose second one is in the period.
     """
-    sql = """
-        SELECT m.author_id, m.brand, m.created_at, c.stage
-        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        WHERE m.author_id IN (
-            SELECT DISTINCT author_id FROM mentions
-            WHERE created_at >= ? AND created_at < ? AND author_id IS NOT NULL
-        ) AND m.created_at < ? AND c.stage != 'none'
-    """
-    params: list[Any] = [model_id, to_db_time(start), to_db_time(end), to_db_time(end)]
-    if brand is not None:
-        sql += " AND m.brand = ?"
-        params.append(brand)
-    sql += " ORDER BY m.author_id, m.brand, m.created_at, m.id"
     moves: Counter[tuple[str, str]] = Counter()
     previous: tuple[str, str | None, str] | None = None
     since = to_db_time(start)
-    handles = _own_author_ids(db, journey.own_handles)
-    for row in db.query(sql, params):
+    handles = insights.author_ids_with_handles(db, journey.own_handles)
+    for row in insights.author_stage_history(db, model_id, start, end, brand):
         if row["author_id"] in handles:
             continue
         key = (row["author_id"], row["brand"])
@@ -269,15 +203,3 @@ def stage_transitions(
             moves[(previous[2], row["stage"])] += 1
         previous = (*key, row["stage"])
     return moves
-
-
-def _own_author_ids(db: sqlite_utils.Database, own: frozenset[str]) -> set[str]:
-    if not own:
-        return set()
-    marks = ", ".join("?" for _ in own)
-    return {
-        row[0]
-        for row in db.execute(
-            f"SELECT id FROM authors WHERE lower(handle) IN ({marks})", sorted(own)
-        )
-    }

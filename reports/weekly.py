@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from reports.influence import InfluenceTotals, Journey, PostInfluence, influence, stage_transitions
-from storage import queries
-from storage.db import from_db_time, to_db_time
-from storage.signals import ENGAGEMENT
+from storage import insights, queries
+from storage.db import from_db_time
 
 SENTIMENTS = ("negative", "neutral", "positive")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -145,16 +144,8 @@ def count_week(
 ) -> WeekCounts:
     counts = WeekCounts(daily={day: Counter() for day in week.days()})
     zone = ZoneInfo(week.timezone)
-    sql = """
-        SELECT m.created_at, m.platform, coalesce(m.lang, c.lang) AS lang, c.sentiment, c.stage
-        FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        WHERE m.created_at >= ? AND m.created_at < ?
-    """
-    params: list[Any] = [model_id, to_db_time(week.start), to_db_time(week.end)]
-    if brand is not None:
-        sql += " AND m.brand = ?"
-        params.append(brand)
-    for row in db.query(sql, params):  # streamed: one week, never the whole table
+    # streamed: one week, never the whole table
+    for row in insights.period_rows(db, model_id, week.start, week.end, brand):
         counts.mentions += 1
         counts.platforms[row["platform"]] += 1
         counts.languages[row["lang"] or "unknown"] += 1
@@ -177,42 +168,13 @@ def needing_reply(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Negative experience/advocacy posts of the week that no brand account answered."""
-    marks = ", ".join("?" for _ in journey.umot_stages)
-    own = sorted(journey.own_handles) or [""]
-    own_marks = ", ".join("?" for _ in own)
-    sql = f"""
-        SELECT m.id, m.brand, m.platform, m.text, m.url, m.created_at, c.stage, c.sentiment,
-               a.handle AS author, coalesce(a.followers, 0) AS followers,
-               {ENGAGEMENT} AS engagement
-        FROM mentions m
-        JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        LEFT JOIN authors a ON a.id = m.author_id
-        WHERE m.created_at >= ? AND m.created_at < ? AND c.sentiment = 'negative'
-          AND c.stage IN ({marks})
-          AND lower(coalesce(a.handle, '')) NOT IN ({own_marks})
-          AND NOT EXISTS (
-              SELECT 1 FROM mentions r JOIN authors ra ON ra.id = r.author_id
-              WHERE r.parent_id = m.id AND lower(ra.handle) IN ({own_marks})
-          )
-    """
-    params: list[Any] = [model_id, to_db_time(week.start), to_db_time(week.end)]
-    params += [*journey.umot_stages, *own, *own]
-    if brand is not None:
-        sql += " AND m.brand = ?"
-        params.append(brand)
-    sql += " ORDER BY followers + 10 * engagement DESC, m.created_at DESC LIMIT ?"
-    return list(db.query(sql, [*params, limit]))
+    return insights.unanswered_negative(
+        db, model_id, journey.umot_stages, journey.own_handles, week.start, week.end, brand, limit
+    )
 
 
 def week_alerts(db: sqlite_utils.Database, week: Week, brand: str | None) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT * FROM alerts WHERE created_at >= ? AND created_at < ? AND rule != 'weekly_report'"
-    )
-    params: list[Any] = [to_db_time(week.start), to_db_time(week.end)]
-    if brand is not None:
-        sql += " AND (brand = ? OR brand IS NULL)"
-        params.append(brand)
-    return list(db.query(sql + " ORDER BY created_at", params))
+    return insights.alerts_between(db, week.start, week.end, brand)
 
 
 def build_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,3 +86,13 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite_utils.Data
     except SchemaError as error:
         raise StorageError(f"{path}: {error}") from error
     return db
+
+
+SQL_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
+
+
+def chunks(items: Sequence[str], size: int = SQL_CHUNK) -> Iterator[tuple[list[str], str]]:
+    """Slices of ``items`` with their ``?, ?, …`` placeholders, for ``IN (...)`` queries."""
+    for start in range(0, len(items), size):
+        part = list(items[start : start + size])
+        yield part, ", ".join("?" for _ in part)

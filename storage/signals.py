@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import to_db_time
+from storage.db import chunks, to_db_time
 from storage.queries import downstream_of
 
 ENGAGEMENT = (
@@ -54,17 +54,16 @@ def responders(
         return []
     found: list[dict[str, Any]] = []
     stage_marks = ", ".join("?" for _ in stages)
-    for start in range(0, len(below), 500):
-        chunk = below[start : start + 500]
+    for part, marks in chunks(below):
         found += db.query(
             f"""
             SELECT {_MENTION_FIELDS}, m.author_id
             FROM mentions m
             JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
             LEFT JOIN authors a ON a.id = m.author_id
-            WHERE m.id IN ({", ".join("?" for _ in chunk)}) AND c.stage IN ({stage_marks})
+            WHERE m.id IN ({marks}) AND c.stage IN ({stage_marks})
             """,
-            [model_id, *chunk, *stages],
+            [model_id, *part, *stages],
         )
     return found
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import to_db_time, utc_now
+from storage.db import chunks, to_db_time, utc_now
 from storage.mention import Mention, Rejected
 
 MAX_REJECT_RECORD_CHARS = 20_000
@@ -194,10 +194,8 @@ def index_new_text(db: sqlite_utils.Database) -> int:
 
 def _existing_ids(db: sqlite_utils.Database, keys: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        placeholders = ", ".join("?" for _ in chunk)
-        rows = db.execute(f"SELECT id FROM mentions WHERE id IN ({placeholders})", chunk)
+    for part, marks in chunks(keys):
+        rows = db.execute(f"SELECT id FROM mentions WHERE id IN ({marks})", part)
         found.update(row[0] for row in rows)
     return found
 

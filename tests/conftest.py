@@ -39,6 +39,16 @@ def make_mention(**overrides: Any) -> Mention:
     return Mention.model_validate(fields)
 
 
+class ListCollector:
+    """A collector that yields the items it was given: the pipeline's simplest source."""
+
+    def __init__(self, items: list[Any], name: str = "list") -> None:
+        self.items, self.name = items, name
+
+    def collect(self, cursors: Any) -> Iterator[Any]:
+        yield from self.items
+
+
 MODEL_CACHE = Path(os.environ.get("UMOT_CACHE_DIR", "~/.cache/umot")).expanduser()
 
 

@@ -187,27 +187,18 @@ def test_platform_parsers_never_raise(payload):
 
 
 def test_duplicates_with_different_content_keep_the_first_text_and_refresh_counts(db):
-    from tests.conftest import make_mention
+    from tests.conftest import ListCollector, make_mention
     from umot.pipeline import run_collector
 
-    class Feed:
-        name = "dup"
-
-        def __init__(self, items):
-            self.items = items
-
-        def collect(self, cursors):
-            yield from self.items
-
     first = make_mention(native_id="7", text="eerste versie", likes=1)
-    run_collector(db, Feed([first]), matcher=MATCHER)
+    run_collector(db, ListCollector([first]), matcher=MATCHER)
     later = make_mention(
         native_id="7",
         text="bewerkte versie",
         likes=9,
         created_at=datetime.now(UTC) - timedelta(hours=1),
     )
-    run_collector(db, Feed([later, later]), matcher=MATCHER)
+    run_collector(db, ListCollector([later, later]), matcher=MATCHER)
 
     row = db.execute("SELECT text, likes FROM mentions").fetchall()
     assert row == [("eerste versie", 9)]

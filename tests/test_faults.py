@@ -16,22 +16,12 @@ from pathlib import Path
 import pytest
 
 from storage import open_database
-from tests.conftest import make_mention
+from tests.conftest import ListCollector, make_mention
 from umot.brands import BrandMatcher
 from umot.config import Config
 from umot.pipeline import run_collector
 
 UMOT = str(Path(sys.executable).with_name("umot"))
-
-
-class ListCollector:
-    name = "list"
-
-    def __init__(self, mentions):
-        self.mentions = mentions
-
-    def collect(self, cursors):
-        yield from self.mentions
 
 
 def scalar(path, sql):

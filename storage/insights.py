@@ -1,0 +1,194 @@
+"""The reads behind the weekly report and the influence analysis.
+
+Kept here with the rest of the SQL, so ``reports`` turns rows into numbers and never
+writes queries of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from storage.db import chunks, to_db_time
+from storage.queries import downstream_of
+from storage.signals import ENGAGEMENT
+
+
+def _brand_filter(sql: str, params: list[Any], brand: str | None, column: str = "m.brand") -> str:
+    if brand is None:
+        return sql
+    params.append(brand)
+    return f"{sql} AND {column} = ?"
+
+
+def labels_of(
+    db: sqlite_utils.Database, model_id: str, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Sentiment and stage per mention id, by one model."""
+    found: dict[str, dict[str, Any]] = {}
+    for part, marks in chunks(ids):
+        for row in db.query(
+            f"SELECT mention_id, sentiment, stage FROM classifications "
+            f"WHERE model_id = ? AND mention_id IN ({marks})",
+            [model_id, *part],
+        ):
+            found[row["mention_id"]] = row
+    return found
+
+
+def has_later_stage(
+    db: sqlite_utils.Database,
+    model_id: str,
+    author_id: str,
+    brand: str | None,
+    after: str,
+    stages: Sequence[str],
+) -> bool:
+    """Whether the author has a mention of the brand after ``after`` in one of ``stages``."""
+    marks = ", ".join("?" for _ in stages)
+    row = db.execute(
+        f"""
+        SELECT 1 FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        WHERE m.author_id = ? AND m.brand IS ? AND m.created_at > ? AND c.stage IN ({marks})
+        LIMIT 1
+        """,
+        [model_id, author_id, brand, after, *stages],
+    ).fetchone()
+    return row is not None
+
+
+def classified_posts(
+    db: sqlite_utils.Database,
+    model_id: str,
+    stages: Sequence[str],
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+) -> Iterable[dict[str, Any]]:
+    """Mentions of the period classified into one of ``stages``, with the author's handle."""
+    marks = ", ".join("?" for _ in stages)
+    params: list[Any] = [model_id, to_db_time(start), to_db_time(end), *stages]
+    sql = f"""
+        SELECT m.id, m.brand, m.text, m.url, m.created_at, m.author_id, a.handle AS author,
+               c.stage, c.sentiment
+        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        LEFT JOIN authors a ON a.id = m.author_id
+        WHERE m.created_at >= ? AND m.created_at < ? AND c.stage IN ({marks})
+    """
+    sql = _brand_filter(sql, params, brand)
+    return db.query(sql + " ORDER BY m.created_at, m.id", params)
+
+
+def downstream_with_handles(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]]:
+    """``downstream_of`` with each row's ``author_handle``."""
+    rows = downstream_of(db, mention_id)
+    handles: dict[str, str | None] = {}
+    author_ids = sorted({row["author_id"] for row in rows if row["author_id"]})
+    for part, marks in chunks(author_ids):
+        for row in db.query(f"SELECT id, handle FROM authors WHERE id IN ({marks})", part):
+            handles[row["id"]] = row["handle"]
+    return [{**row, "author_handle": handles.get(row["author_id"])} for row in rows]
+
+
+def author_stage_history(
+    db: sqlite_utils.Database,
+    model_id: str,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+) -> Iterable[dict[str, Any]]:
+    """Classified mentions (not 'none') of every author active in the period, up to its
+    end, ordered by author, brand and time: what stage transitions are counted from."""
+    params: list[Any] = [model_id, to_db_time(start), to_db_time(end), to_db_time(end)]
+    sql = """
+        SELECT m.author_id, m.brand, m.created_at, c.stage
+        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        WHERE m.author_id IN (
+            SELECT DISTINCT author_id FROM mentions
+            WHERE created_at >= ? AND created_at < ? AND author_id IS NOT NULL
+        ) AND m.created_at < ? AND c.stage != 'none'
+    """
+    sql = _brand_filter(sql, params, brand)
+    return db.query(sql + " ORDER BY m.author_id, m.brand, m.created_at, m.id", params)
+
+
+def author_ids_with_handles(db: sqlite_utils.Database, handles: Iterable[str]) -> set[str]:
+    """Author keys whose handle (lower-cased) is one of ``handles``."""
+    wanted = sorted(handles)
+    if not wanted:
+        return set()
+    marks = ", ".join("?" for _ in wanted)
+    return {
+        row[0]
+        for row in db.execute(f"SELECT id FROM authors WHERE lower(handle) IN ({marks})", wanted)
+    }
+
+
+def period_rows(
+    db: sqlite_utils.Database,
+    model_id: str | None,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+) -> Iterable[dict[str, Any]]:
+    """Time, platform, language and labels of each mention of the period, streamed."""
+    params: list[Any] = [model_id, to_db_time(start), to_db_time(end)]
+    sql = """
+        SELECT m.created_at, m.platform, coalesce(m.lang, c.lang) AS lang, c.sentiment, c.stage
+        FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        WHERE m.created_at >= ? AND m.created_at < ?
+    """
+    return db.query(_brand_filter(sql, params, brand), params)
+
+
+def unanswered_negative(
+    db: sqlite_utils.Database,
+    model_id: str,
+    stages: Sequence[str],
+    own_handles: Iterable[str],
+    start: datetime,
+    end: datetime,
+    brand: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Negative posts in ``stages`` that no own account replied to, by reach
+    (followers + 10 × engagement)."""
+    marks = ", ".join("?" for _ in stages)
+    own = sorted(own_handles) or [""]
+    own_marks = ", ".join("?" for _ in own)
+    params: list[Any] = [model_id, to_db_time(start), to_db_time(end), *stages, *own, *own]
+    sql = f"""
+        SELECT m.id, m.brand, m.platform, m.text, m.url, m.created_at, c.stage, c.sentiment,
+               a.handle AS author, coalesce(a.followers, 0) AS followers,
+               {ENGAGEMENT} AS engagement
+        FROM mentions m
+        JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        LEFT JOIN authors a ON a.id = m.author_id
+        WHERE m.created_at >= ? AND m.created_at < ? AND c.sentiment = 'negative'
+          AND c.stage IN ({marks})
+          AND lower(coalesce(a.handle, '')) NOT IN ({own_marks})
+          AND NOT EXISTS (
+              SELECT 1 FROM mentions r JOIN authors ra ON ra.id = r.author_id
+              WHERE r.parent_id = m.id AND lower(ra.handle) IN ({own_marks})
+          )
+    """
+    sql = _brand_filter(sql, params, brand)
+    sql += " ORDER BY followers + 10 * engagement DESC, m.created_at DESC LIMIT ?"
+    return list(db.query(sql, [*params, limit]))
+
+
+def alerts_between(
+    db: sqlite_utils.Database, start: datetime, end: datetime, brand: str | None
+) -> list[dict[str, Any]]:
+    """Alerts raised in the period (for a brand: its own and the brand-less ones)."""
+    params: list[Any] = [to_db_time(start), to_db_time(end)]
+    sql = (
+        "SELECT * FROM alerts WHERE created_at >= ? AND created_at < ? AND rule != 'weekly_report'"
+    )
+    if brand is not None:
+        sql += " AND (brand = ? OR brand IS NULL)"
+        params.append(brand)
+    return list(db.query(sql + " ORDER BY created_at", params))
