@@ -204,3 +204,18 @@ def test_report_command(tmp_path, monkeypatch):
         default.exit_code == 0
         and len(list((tmp_path / "weekly-reports").glob("umot-report-*"))) == 2
     )
+
+
+def test_an_unwritable_report_folder_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UMOT_CONFIG", raising=False)
+    monkeypatch.delenv("UMOT_DB", raising=False)
+    (tmp_path / "taken").write_text("a file where the report folder should be")
+    (tmp_path / "config.toml").write_text('[report]\nout_dir = "taken/reports"\n')
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"], catch_exceptions=False).exit_code == 0
+
+    result = runner.invoke(cli, ["report"], catch_exceptions=False)
+
+    assert result.exit_code == 1 and "cannot write the report to" in result.output
+    assert (tmp_path / "taken").read_text().startswith("a file")

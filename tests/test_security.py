@@ -94,3 +94,22 @@ def test_backup_is_a_consistent_copy_and_never_overwrites_the_database(tmp_path,
         assert copy.execute("SELECT count(*) FROM mentions").fetchone()[0] == 300
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert itself.exit_code == 1 and "cannot overwrite the database itself" in itself.output
+
+
+def test_backup_into_a_missing_or_unwritable_place_is_a_clear_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from umot.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UMOT_CONFIG", raising=False)
+    monkeypatch.delenv("UMOT_DB", raising=False)
+    open_database(tmp_path / "umot.db").close()
+    (tmp_path / "copy.db").mkdir()  # a folder in the way of the copy
+    runner = CliRunner()
+
+    missing = runner.invoke(cli, ["backup", "nowhere/copy.db"], catch_exceptions=False)
+    folder = runner.invoke(cli, ["backup", "copy.db"], catch_exceptions=False)
+
+    assert missing.exit_code == 1 and "folder nowhere does not exist" in missing.output
+    assert folder.exit_code == 2 and "is a directory" in folder.output

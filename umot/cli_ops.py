@@ -30,7 +30,10 @@ def backup(app: AppContext, destination: Path) -> None:
     db = app.open_db()
     partial = destination.with_name(f".{destination.name}.partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(partial)
+    try:
+        target = sqlite3.connect(partial)
+    except sqlite3.Error as error:
+        raise click.ClickException(f"cannot write {destination}: {error}") from None
     try:
         with progress_bars() as add:
             pages = db.execute("PRAGMA page_count").fetchone()[0]

@@ -47,6 +47,11 @@ def report(
         )
     except ReportError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # an unwritable or missing folder, a full disk
+        where = error.filename or out or app.config.report.out_dir
+        raise click.ClickException(
+            f"cannot write the report to {where}: {error.strerror}"
+        ) from None
     result = written.report
     state = "no mentions" if result.empty else f"{result.counts.mentions:,} mentions"
     console.print(f"Weekly report {result.week.label} ({result.brand or 'all brands'}, {state}):")
