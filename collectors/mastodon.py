@@ -23,6 +23,7 @@ from collectors.http import (
     RetryPolicy,
     html_to_text,
 )
+from storage.mention import CONTEXT_QUERY, media_marker
 
 PAGE_SIZE = 40
 
@@ -32,20 +33,39 @@ def _newer(a: str, b: str | None) -> bool:
     return b is None or (len(a), a) > (len(b), b)
 
 
+# Mastodon's attachment types, in umot's placeholder words.
+_MEDIA_KINDS = {"image": "image", "gifv": "gif", "video": "video", "audio": "audio"}
+
+
+def media_text(attachments: Any) -> str:
+    """Words for a post's attachments: their descriptions (alt text) where the author
+    wrote one, else a placeholder such as ``[video]``, one line each."""
+    lines = []
+    for attachment in attachments or []:
+        if not isinstance(attachment, dict):
+            continue
+        marker = media_marker(_MEDIA_KINDS.get(attachment.get("type") or "", "media"))
+        description = " ".join(str(attachment.get("description") or "").split())
+        lines.append(f"{marker} {description}" if description else marker)
+    return "\n".join(lines)
+
+
 def status_record(
     status: dict[str, Any], host: str, brand: str | None, query: str
 ) -> dict[str, Any]:
+    # A boost wraps the boosted status: who boosted and when come from the wrapper,
+    # what was said (text, language, link, quote) from the status inside it.
     shown = status.get("reblog") or status
     account = status["account"]
-    text = html_to_text(shown["content"])
+    text = html_to_text(shown["content"]) or media_text(shown.get("media_attachments"))
     if warning := shown.get("spoiler_text"):
         text = f"{warning}\n\n{text}"
     # Mastodon 4.5+: a Quote (with the quoted status) or a ShallowQuote (its id only).
-    quote_state = status.get("quote") or {}
+    quote_state = shown.get("quote") or {}
     quoted = quote_state.get("quoted_status_id") or (quote_state.get("quoted_status") or {}).get(
         "id"
     )
-    url = status.get("url") or status.get("uri")
+    url = shown.get("url") or shown.get("uri")
 
     def key(native: str | None) -> str | None:
         return f"{host}:{native}" if native else None
@@ -60,10 +80,12 @@ def status_record(
         "author_name": account.get("display_name") or None,
         "author_followers": account.get("followers_count"),
         "url": url if url and url.startswith(("http://", "https://")) else None,
-        "lang": status.get("language"),
+        "lang": shown.get("language") or status.get("language"),
         "parent_id": key(status.get("in_reply_to_id")),
         "reposted_id": key(status["reblog"]["id"]) if status.get("reblog") else None,
         "quoted_id": key(quoted),
+        # A boost's own counts (Mastodon gives the wrapper its own, zero): never the
+        # boosted post's, which would hand every boost the original's reach.
         "likes": status.get("favourites_count"),
         "reposts": status.get("reblogs_count"),
         "replies": status.get("replies_count"),
@@ -72,6 +94,14 @@ def status_record(
         "query": query,
         "raw": {"status": status, "instance": host},
     }
+
+
+def status_items(status: Any, host: str, brand: str | None, query: str) -> Iterator[Item]:
+    """The status, and for a boost the boosted status too, as context: so that the
+    boost's ``reposted_id`` points at a stored post, as on X."""
+    yield safe_record("mastodon", status_record, status, host, brand, query)
+    if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
+        yield safe_record("mastodon", status_record, status["reblog"], host, None, CONTEXT_QUERY)
 
 
 class MastodonCollector:
@@ -153,7 +183,7 @@ class MastodonCollector:
             if not page:
                 break
             for status in page:
-                yield safe_record("mastodon", status_record, status, host, brand, f"#{tag}")
+                yield from status_items(status, host, brand, f"#{tag}")
                 status_id = str(status.get("id", "")) if isinstance(status, dict) else ""
                 if status_id.isdigit():
                     newest = status_id if _newer(status_id, newest) else newest
@@ -175,7 +205,7 @@ class MastodonCollector:
         statuses = response.json().get("statuses") if response.status_code == 200 else []
         newest = since
         for status in statuses or []:
-            yield safe_record("mastodon", status_record, status, host, brand, term)
+            yield from status_items(status, host, brand, term)
             status_id = str(status.get("id", "")) if isinstance(status, dict) else ""
             if status_id.isdigit() and _newer(status_id, newest):
                 newest = status_id
@@ -188,7 +218,7 @@ class MastodonCollector:
         if response.status_code == 404:
             return  # deleted since
         for status in response.json().get("descendants") or []:
-            yield safe_record("mastodon", status_record, status, host, thread.brand, "thread")
+            yield from status_items(status, host, thread.brand, "thread")
 
     def _json_list(self, url: str, params: dict[str, str | int]) -> list[dict[str, Any]]:
         response = self.http.get(url, params=params)

@@ -88,15 +88,36 @@ def submission_record(post: Any, brand: str | None, query: str) -> dict[str, Any
     }
 
 
+# What Reddit shows in place of a comment its author deleted or a moderator removed.
+DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
+
+
+def comment_url(comment: Any) -> str:
+    """The comment's page; older payloads have no ``permalink``, so it is built from ids.
+
+    Read from the instance's own fields: asking praw for a missing attribute would fetch
+    the comment again, one request per comment.
+    """
+    fields = vars(comment)
+    if permalink := fields.get("permalink"):
+        return f"https://www.reddit.com{permalink}"
+    link = str(fields["link_id"]).removeprefix("t3_")
+    subreddit = fields.get("subreddit")
+    where = f"/r/{subreddit}" if subreddit else ""
+    return f"https://www.reddit.com{where}/comments/{link}/_/{comment.id}/"
+
+
 def comment_record(comment: Any, brand: str | None, query: str) -> dict[str, Any]:
     return {
         "platform": "reddit",
         "native_id": comment.name,  # t1_...
         "text": comment.body,
+        # Kept so that the replies below it stay linked; never classified or counted.
+        "deleted": comment.body.strip() in DELETED_BODIES,
         "created_at": from_epoch(comment.created_utc),
         "author_id": _author(comment),
         "author_handle": _author(comment),
-        "url": f"https://www.reddit.com{comment.permalink}",
+        "url": comment_url(comment),
         "parent_id": comment.parent_id,
         "conversation_id": comment.link_id,
         "score": comment.score,

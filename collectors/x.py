@@ -9,7 +9,9 @@ become one line a community manager can act on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,6 +32,8 @@ from collectors.http import (
     log,
     wait_from_headers,
 )
+from storage import Rejected
+from storage.mention import CONTEXT_QUERY
 
 X_API = "https://api.twitter.com"
 # tweepy logs whole request headers, the bearer token included, at DEBUG level: whatever
@@ -53,6 +57,10 @@ REFERENCE_FIELDS = {"replied_to": "parent_id", "quoted": "quoted_id", "retweeted
 NOT_LANGUAGES = frozenset({"und", "qme", "qam", "qct", "qht", "qst", "zxx", "art"})
 PAGE_MAX = 100
 PAGE_MIN = 10
+# X escapes exactly these three in post text (``&amp;`` for every ``&``), nothing else.
+_ESCAPED = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+_NOT_FETCHED_AGAIN = "not fetched again: the X cursor moves past it"
 
 
 class StaleCursor(Exception):
@@ -83,13 +91,41 @@ def build_query(terms: Sequence[str], *, retweets: bool) -> str:
     return query if retweets else f"{query} -is:retweet"
 
 
+def unescape(text: str) -> str:
+    """The text as written: X sends ``&``, ``<`` and ``>`` as HTML entities."""
+    return _ESCAPED.sub(lambda found: _UNESCAPED[found.group(1)], text)
+
+
+def _full_text(tweet: dict[str, Any]) -> str:
+    # Long posts arrive truncated in `text`; the whole text is in `note_tweet`.
+    return unescape((tweet.get("note_tweet") or {}).get("text") or tweet["text"])
+
+
+def _reposted(tweet: dict[str, Any]) -> str | None:
+    for reference in tweet.get("referenced_tweets") or []:
+        if reference.get("type") == "retweeted":
+            return reference.get("id")
+    return None
+
+
 def tweet_record(
-    tweet: dict[str, Any], users: dict[str, dict[str, Any]], brand: str | None, query: str
+    tweet: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    brand: str | None,
+    query: str,
+    referenced: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """A Mention's fields from a v2 tweet; ``referenced`` is the page's ``includes.tweets``."""
     author = users.get(tweet.get("author_id", ""), {})
     metrics = tweet.get("public_metrics") or {}
-    # Long posts arrive truncated in `text`; the whole text is in `note_tweet`.
-    text = (tweet.get("note_tweet") or {}).get("text") or tweet["text"]
+    text = _full_text(tweet)
+    if (original_id := _reposted(tweet)) is not None:
+        # A retweet's text is "RT @name: " and a cut-off copy of the original, and its
+        # public_metrics are the original's: it has no engagement of its own.
+        original = (referenced or {}).get(original_id)
+        if original is not None and original.get("text"):
+            text = _full_text(original)
+        metrics = dict.fromkeys(("like_count", "retweet_count", "reply_count", "quote_count"), 0)
     lang = tweet.get("lang")
     record: dict[str, Any] = {
         "platform": "x",
@@ -150,6 +186,7 @@ class XCollector:
 
     def collect(self, cursors: Cursors) -> Iterator[Item]:
         failed: list[str] = []
+        matched: set[str] = set()  # ids yielded as search hits: never re-yielded as context
         searches = [
             (
                 build_query(q.terms, retweets=self.include_retweets),
@@ -167,7 +204,7 @@ class XCollector:
         ]
         for query, brand, limit in searches:
             try:
-                yield from self._search_all(cursors, query, brand, limit)
+                yield from self._search_all(cursors, query, brand, limit, matched)
             except (AccessDenied, HostUnreachable):
                 raise
             except CollectorError as error:
@@ -176,7 +213,7 @@ class XCollector:
             raise CollectorError(f"{len(failed)} X searches failed; first: {failed[0]}")
 
     def _search_all(
-        self, cursors: Cursors, query: str, brand: str | None, limit: int
+        self, cursors: Cursors, query: str, brand: str | None, limit: int, matched: set[str]
     ) -> Iterator[Item]:
         since_id = cursors.get(query)
         newest: str | None = None
@@ -199,12 +236,25 @@ class XCollector:
             newest = newest or meta.get("newest_id")
             includes = page.get("includes") or {}
             users = {user["id"]: user for user in includes.get("users") or [] if "id" in user}
+            referenced = {
+                str(tweet["id"]): tweet
+                for tweet in includes.get("tweets") or []
+                if isinstance(tweet, dict) and "id" in tweet
+            }
             for tweet in page.get("data") or []:
                 fetched += 1
-                yield safe_record("x", tweet_record, tweet, users, brand, query)
+                item = safe_record("x", tweet_record, tweet, users, brand, query, referenced)
+                if isinstance(item, Rejected):
+                    item = dataclasses.replace(item, reason=f"{item.reason}; {_NOT_FETCHED_AGAIN}")
+                else:
+                    matched.add(item.native_id)
+                yield item
             # Tweets replied to, quoted or reposted: the context that links threads up.
-            for tweet in includes.get("tweets") or []:
-                yield safe_record("x", tweet_record, tweet, users, None, "referenced")
+            # A tweet that is itself a hit (on this page or an earlier one) is not
+            # yielded again as context: that copy knows neither its brand nor its query.
+            for tweet_id, tweet in referenced.items():
+                if tweet_id not in matched:
+                    yield safe_record("x", tweet_record, tweet, users, None, CONTEXT_QUERY)
             next_token = meta.get("next_token")
             if not next_token:
                 break

@@ -18,11 +18,16 @@ import numpy as np
 from nlp.encoder import Encoder
 from nlp.heads import BUNDLED_HEADS, HeadsBundle, HeadsError
 from nlp.langid import detect_language
+from storage.mention import is_textless
 
 Progress = Callable[[int], None]
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 TASKS = ("sentiment", "stage")
+# What a post with nothing to read (only media placeholders such as "[image]") is
+# labelled, by rule rather than by the model, whose guess on "[image]" would be noise:
+# no sentiment shown, no journey stage shown.
+TEXTLESS_LABELS = {"sentiment": "neutral", "stage": "none"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,10 @@ class Classifier:
                 "or configure [model.stage]"
             )
         self.scorers = scorers
+        # The textless rule needs its labels among the models' (stages are configurable).
+        self._textless_rule = all(
+            TEXTLESS_LABELS[task] in scorers[task].labels[task] for task in TASKS
+        )
         ids = {task: scorer.model_id for task, scorer in scorers.items()}
         same = len(set(ids.values())) == 1
         self.model_id = ids["sentiment"] if same else ";".join(f"{t}={m}" for t, m in ids.items())
@@ -168,12 +177,13 @@ class Classifier:
         texts = [_SURROGATES.sub("\ufffd", text) for text in texts]
         unique: dict[str, int] = {}
         for text in texts:
-            unique.setdefault(text, len(unique))
+            if not self._by_rule(text):
+                unique.setdefault(text, len(unique))
         distinct = list(unique)
         probabilities: dict[str, np.ndarray] = {}
         runs: dict[int, dict[str, np.ndarray]] = {}
         first = True
-        for task in TASKS:
+        for task in TASKS if distinct else ():
             scorer = self.scorers[task]
             if id(scorer) not in runs:  # a scorer serving both tasks runs once
                 runs[id(scorer)] = scorer.probabilities(distinct, progress if first else None)
@@ -181,10 +191,26 @@ class Classifier:
             probabilities[task] = runs[id(scorer)][task]
         results = []
         for position, text in enumerate(texts):
-            row = unique[text]
-            lang = (langs[position] if langs is not None else None) or detect_language(text)
-            results.append(self._prediction(lang, probabilities, row))
+            known = langs[position] if langs is not None else None
+            if self._by_rule(text):
+                results.append(self._textless_prediction(known))
+                continue
+            lang = known or detect_language(text)
+            results.append(self._prediction(lang, probabilities, unique[text]))
         return results
+
+    def _by_rule(self, text: str) -> bool:
+        return self._textless_rule and is_textless(text)
+
+    def _textless_prediction(self, lang: str | None) -> Prediction:
+        values: dict[str, Any] = {}
+        for task in TASKS:
+            chosen = TEXTLESS_LABELS[task]
+            values[task] = chosen
+            values[f"{task}_scores"] = {
+                label: float(label == chosen) for label in self.scorers[task].labels[task]
+            }
+        return Prediction(lang=lang, **values)
 
     def _prediction(
         self, lang: str | None, probabilities: dict[str, np.ndarray], row: int

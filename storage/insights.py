@@ -139,7 +139,7 @@ def period_rows(
     sql = """
         SELECT m.created_at, m.platform, coalesce(m.lang, c.lang) AS lang, c.sentiment, c.stage
         FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
-        WHERE m.created_at >= ? AND m.created_at < ?
+        WHERE m.created_at >= ? AND m.created_at < ? AND m.deleted = 0
     """
     return db.query(_brand_filter(sql, params, brand), params)
 

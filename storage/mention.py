@@ -29,6 +29,27 @@ FUTURE_TOLERANCE = timedelta(days=1)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID_TEXT = re.compile(r"^[^\s]{1,200}$")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# ISO 639 codes withdrawn in 1989 that platforms still send (X gives "in" for Indonesian).
+_LEGACY_LANGUAGES = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv"}
+
+# The query of a post stored only because a matched post replies to, quotes or reposts
+# it. Such a context sighting never overrides the brand and query a match knows.
+CONTEXT_QUERY = "referenced"
+
+# What a post with no words but attached media is stored as, so that a media-only reply
+# keeps its place in a thread. The classifier does not guess labels for such text.
+MEDIA_KINDS = ("image", "video", "gif", "audio", "media")
+_MEDIA_MARKER = re.compile(rf"\[(?:{'|'.join(MEDIA_KINDS)})\]")
+
+
+def media_marker(kind: str) -> str:
+    """The placeholder for one attachment without a description: ``[image]``, ``[video]``."""
+    return f"[{kind if kind in MEDIA_KINDS else 'media'}]"
+
+
+def is_textless(text: str) -> bool:
+    """Whether a text is nothing but media placeholders: nothing a classifier can read."""
+    return not _MEDIA_MARKER.sub("", text).strip()
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -90,6 +111,10 @@ class Mention(BaseModel):
     score: Annotated[int | None, BeforeValidator(_to_count)] = None
     brand: OptionalText = None
     query: OptionalText = None
+    # The platform shows the post as deleted or removed ("[deleted]" on Reddit): it is
+    # stored so that the replies below it stay linked, but it is neither classified nor
+    # counted as a mention.
+    deleted: bool = False
     raw: dict[str, Any] | None = None
 
     @model_validator(mode="before")
@@ -148,7 +173,8 @@ class Mention(BaseModel):
         value = value.strip().lower().replace("_", "-")
         if not re.match(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", value):
             raise ValueError("must be a language code such as 'nl' or 'en'")
-        return value.split("-")[0]
+        primary = value.split("-")[0]
+        return _LEGACY_LANGUAGES.get(primary, primary)
 
     @field_validator("raw")
     @classmethod

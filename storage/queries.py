@@ -12,6 +12,8 @@ from storage.db import to_db_time
 
 # Posts that point at another post: a reply, a quote or a repost of it.
 _LINKS = ("parent_id", "quoted_id", "reposted_id")
+# Mentions that count: deleted posts are stored only to keep the replies below them linked.
+COUNTED = "deleted = 0"
 
 
 def unclassified_mentions(
@@ -27,7 +29,7 @@ def unclassified_mentions(
         rows = list(
             db.query(
                 "SELECT m.seq, m.id, m.text, m.lang FROM mentions m "
-                "WHERE m.seq > ? AND NOT EXISTS (SELECT 1 FROM classifications c "
+                "WHERE m.seq > ? AND m.deleted = 0 AND NOT EXISTS (SELECT 1 FROM classifications c "
                 "WHERE c.mention_id = m.id AND c.model_id = ?) ORDER BY m.seq LIMIT ?",
                 [last_seq, model_id, batch_size],
             )
@@ -40,7 +42,8 @@ def unclassified_mentions(
 
 def count_unclassified(db: sqlite_utils.Database, model_id: str) -> int:
     return db.execute(
-        "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM classifications c "
+        "SELECT count(*) FROM mentions m WHERE m.deleted = 0 AND NOT EXISTS (SELECT 1 FROM "
+        "classifications c "
         "WHERE c.mention_id = m.id AND c.model_id = ?)",
         [model_id],
     ).fetchone()[0]
@@ -54,7 +57,7 @@ def mentions_between(
     brand: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Mentions created in [start, end), oldest first, streamed."""
-    sql = "SELECT * FROM mentions WHERE created_at >= ? AND created_at < ?"
+    sql = "SELECT * FROM mentions WHERE created_at >= ? AND created_at < ? AND deleted = 0"
     params: list[Any] = [to_db_time(start), to_db_time(end)]
     if brand is not None:
         sql += " AND brand = ?"
@@ -67,12 +70,15 @@ def get_mention(db: sqlite_utils.Database, mention_id: str) -> dict[str, Any] | 
     return rows[0] if rows else None
 
 
-def downstream_of(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]]:
+def downstream_of(
+    db: sqlite_utils.Database, mention_id: str, *, include_deleted: bool = False
+) -> list[dict[str, Any]]:
     """Everything that replies to, quotes or reposts the mention, directly or further down.
 
     When the mention starts a conversation, later posts of that conversation that are not
     linked by a chain of replies (an X conversation whose intermediate tweets were not
-    collected) are included as well, with depth None.
+    collected) are included as well, with depth None. The chain runs through deleted
+    posts; they are returned themselves only with ``include_deleted`` (to draw a tree).
     """
     link_match = " OR ".join(f"m.{column} = d.id" for column in _LINKS)
     sql = f"""
@@ -92,12 +98,15 @@ def downstream_of(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, 
         )
         SELECT m.*, r.depth FROM (SELECT * FROM linked UNION ALL SELECT * FROM same_conversation) r
         JOIN mentions m ON m.id = r.id
+        {"" if include_deleted else "WHERE m.deleted = 0"}
         ORDER BY m.created_at, m.id
     """
     return list(db.query(sql, [mention_id, mention_id]))
 
 
-def thread_of(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]]:
+def thread_of(
+    db: sqlite_utils.Database, mention_id: str, *, include_deleted: bool = False
+) -> list[dict[str, Any]]:
     """The whole thread the mention sits in: its root and everything below the root."""
     root_id = mention_id
     seen = {root_id}
@@ -115,7 +124,7 @@ def thread_of(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]
         root_id = parent
     root = get_mention(db, root_id)
     assert root is not None
-    return [dict(root, depth=0), *downstream_of(db, root_id)]
+    return [dict(root, depth=0), *downstream_of(db, root_id, include_deleted=include_deleted)]
 
 
 def search_mentions(
@@ -126,15 +135,18 @@ def search_mentions(
         db.query(
             "SELECT m.*, a.handle AS author_handle FROM mentions_fts f "
             "JOIN mentions m ON m.seq = f.rowid LEFT JOIN authors a ON a.id = m.author_id "
-            "WHERE mentions_fts MATCH ? ORDER BY f.rank LIMIT ?",
+            "WHERE mentions_fts MATCH ? AND m.deleted = 0 ORDER BY f.rank LIMIT ?",
             [db.quote_fts(query), limit],
         )
     )
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    names = ("mentions", "authors", "classifications", "alerts", "runs", "rejects")
-    return {name: db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0] for name in names}
+    """Rows per table; ``mentions`` leaves out deleted posts kept only as thread links."""
+    counts = {"mentions": f"SELECT count(*) FROM mentions WHERE {COUNTED}"}
+    for name in ("authors", "classifications", "alerts", "runs", "rejects"):
+        counts[name] = f"SELECT count(*) FROM [{name}]"
+    return {name: db.execute(sql).fetchone()[0] for name, sql in counts.items()}
 
 
 def grouped_counts(db: sqlite_utils.Database, column: str) -> list[tuple[str | None, int]]:
@@ -142,13 +154,16 @@ def grouped_counts(db: sqlite_utils.Database, column: str) -> list[tuple[str | N
     if column not in allowed:
         raise ValueError(f"cannot group mentions by {column!r}")
     rows = db.execute(
-        f"SELECT {column}, count(*) AS n FROM mentions GROUP BY {column} ORDER BY n DESC"
+        f"SELECT {column}, count(*) AS n FROM mentions WHERE {COUNTED} "
+        f"GROUP BY {column} ORDER BY n DESC"
     )
     return [(row[0], row[1]) for row in rows]
 
 
 def time_range(db: sqlite_utils.Database) -> tuple[str | None, str | None]:
-    row = db.execute("SELECT min(created_at), max(created_at) FROM mentions").fetchone()
+    row = db.execute(
+        f"SELECT min(created_at), max(created_at) FROM mentions WHERE {COUNTED}"
+    ).fetchone()
     return row[0], row[1]
 
 

@@ -225,7 +225,35 @@ def _bulk_text_index(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_initial_schema, _alert_delivery, _bulk_text_index)
+def _deleted_posts_and_repost_engagement(db: sqlite_utils.Database) -> None:
+    """Deleted posts kept as thread links only; X reposts stripped of borrowed engagement.
+
+    Reddit's "[deleted]"/"[removed]" comments were stored and classified as mentions;
+    they are now flagged, and their classifications dropped, so that nothing counts them.
+    X gives a retweet the original's ``retweet_count``; a retweet has no engagement of
+    its own, so what earlier versions stored for it is cleared.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE mentions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+        UPDATE mentions SET deleted = 1
+        WHERE platform = 'reddit' AND parent_id IS NOT NULL
+          AND trim(text) IN ('[deleted]', '[removed]');
+        DELETE FROM classifications
+        WHERE mention_id IN (SELECT id FROM mentions WHERE deleted = 1);
+        UPDATE mentions SET likes = 0, reposts = 0, replies = 0, quotes = 0
+        WHERE platform = 'x' AND reposted_id IS NOT NULL;
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _initial_schema,
+    _alert_delivery,
+    _bulk_text_index,
+    _deleted_posts_and_repost_engagement,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

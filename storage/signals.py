@@ -13,9 +13,13 @@ import sqlite_utils
 from storage.db import chunks, to_db_time
 from storage.queries import downstream_of
 
+# A post's own engagement. A repost has none: the likes and reposts it shows are its
+# original's (X copies the original's retweet_count onto every retweet), so counting
+# them would give every retweet of a popular post that post's reach.
 ENGAGEMENT = (
+    "CASE WHEN m.reposted_id IS NOT NULL THEN 0 ELSE "
     "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) "
-    "+ coalesce(m.quotes, 0) + max(coalesce(m.score, 0), 0)"
+    "+ coalesce(m.quotes, 0) + max(coalesce(m.score, 0), 0) END"
 )
 _MENTION_FIELDS = f"""
     m.id, m.brand, m.platform, m.text, m.url, m.created_at, m.lang,
@@ -87,6 +91,7 @@ def window_counts(
             FROM mentions m
             LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = :model
             WHERE m.created_at >= :start AND m.created_at < :end AND m.brand IS NOT NULL
+              AND m.deleted = 0
             GROUP BY m.brand, window
             """,
             {

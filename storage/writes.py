@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.db import chunks, to_db_time, utc_now
-from storage.mention import Mention, Rejected
+from storage.mention import CONTEXT_QUERY, Mention, Rejected
 
 MAX_REJECT_RECORD_CHARS = 20_000
 
@@ -42,13 +42,12 @@ _MENTION_COLUMNS = (
     "replies",
     "quotes",
     "score",
+    "deleted",
     "raw",
 )
 _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "score")
 # Fields a later sighting may fill in but never blank out.
 _FILL_IF_MISSING = (
-    "brand",
-    "query",
     "lang",
     "author_id",
     "url",
@@ -58,6 +57,13 @@ _FILL_IF_MISSING = (
     "conversation_id",
 )
 
+# Brand and query say what a post was matched on, and go together. A sighting from a
+# match replaces a pair that came from context alone (a post stored because a match
+# replied to it) or from nothing; otherwise each is only filled in where missing.
+_UPGRADES_MATCH = (
+    f"(coalesce(mentions.query, '{CONTEXT_QUERY}') = '{CONTEXT_QUERY}' "
+    f"AND coalesce(excluded.query, '{CONTEXT_QUERY}') != '{CONTEXT_QUERY}')"
+)
 _UPSERT_MENTION = (
     f"INSERT INTO mentions ({', '.join(_MENTION_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _MENTION_COLUMNS)}) "
@@ -65,7 +71,13 @@ _UPSERT_MENTION = (
     + ", ".join(
         [f"{c} = coalesce(excluded.{c}, mentions.{c})" for c in _ENGAGEMENT]
         + [f"{c} = coalesce(mentions.{c}, excluded.{c})" for c in _FILL_IF_MISSING]
-        + ["updated_at = excluded.updated_at"]
+        + [
+            f"brand = CASE WHEN {_UPGRADES_MATCH} THEN coalesce(excluded.brand, mentions.brand) "
+            "ELSE coalesce(mentions.brand, excluded.brand) END",
+            f"query = CASE WHEN {_UPGRADES_MATCH} THEN excluded.query "
+            "ELSE coalesce(mentions.query, excluded.query) END",
+            "updated_at = excluded.updated_at",
+        ]
     )
 )
 # New rows go in with DO NOTHING, which SQLite runs at twice the speed of DO UPDATE;
@@ -95,6 +107,34 @@ class UpsertResult:
 
 def mention_key(platform: str, native_id: str | None) -> str | None:
     return None if native_id is None else f"{platform}:{native_id}"
+
+
+def _is_match(query: str | None) -> bool:
+    return query is not None and query != CONTEXT_QUERY
+
+
+def merge_sightings(first: Mention, later: Mention) -> Mention:
+    """Two sightings of one post in a batch, combined exactly as the upsert combines a
+    stored row with a new one: text and raw stay, counts and author details refresh,
+    missing links are filled, and a match's brand and query beat a context sighting's."""
+    update: dict[str, Any] = {
+        field: getattr(first, field)
+        for field in _FILL_IF_MISSING
+        if getattr(first, field) is not None
+    }
+    if not _is_match(first.query) and _is_match(later.query):
+        update["brand"] = later.brand if later.brand is not None else first.brand
+    else:
+        update["brand"] = first.brand if first.brand is not None else later.brand
+        update["query"] = first.query if first.query is not None else later.query
+    update.update(text=first.text, raw=first.raw, deleted=first.deleted)
+    for field in _ENGAGEMENT:
+        if getattr(later, field) is None:
+            update[field] = getattr(first, field)
+    for field in ("author_handle", "author_name", "author_followers"):
+        if getattr(later, field) is None:
+            update[field] = getattr(first, field)
+    return later.model_copy(update=update)
 
 
 def author_key(mention: Mention) -> str | None:
@@ -128,6 +168,7 @@ def _mention_row(mention: Mention, source: str, now: str) -> tuple[Any, ...]:
         mention.replies,
         mention.quotes,
         mention.score,
+        int(mention.deleted),
         json.dumps(mention.raw, ensure_ascii=False, default=str)
         if mention.raw is not None
         else None,
@@ -139,8 +180,9 @@ def upsert_mentions(
 ) -> UpsertResult:
     """Store new mentions and refresh the engagement counts of known ones, atomically."""
     latest: dict[str, Mention] = {}
-    for mention in mentions:  # the last sighting in a batch carries the freshest counts
-        latest[mention.key] = mention
+    for mention in mentions:
+        seen = latest.get(mention.key)
+        latest[mention.key] = mention if seen is None else merge_sightings(seen, mention)
     if not latest:
         return UpsertResult()
     now = utc_now()

@@ -27,6 +27,8 @@ def add(
     text="Velora post",
     parent=None,
     quoted=None,
+    reposted=None,
+    reposts=None,
     classify=True,
     source="test",
 ):
@@ -43,6 +45,8 @@ def add(
         brand=brand,
         parent_id=parent.split(":", 1)[1] if parent else None,
         quoted_id=quoted.split(":", 1)[1] if quoted else None,
+        reposted_id=reposted.split(":", 1)[1] if reposted else None,
+        reposts=reposts,
         url=f"https://x.com/u/status/{5_000_000 + number}",
     )
     upsert_mentions(db, [mention], source=source)

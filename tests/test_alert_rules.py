@@ -158,3 +158,27 @@ def test_source_health_silence(db):
     assert source_health(context(db, now=now + timedelta(hours=1))) == []
     alerts = source_health(day_later)
     assert len(alerts) == 1 and alerts[0].cause.startswith("demo:silent:2")
+
+
+def test_a_repost_does_not_count_its_originals_engagement(db):
+    """X copies the original's retweet_count onto every retweet; older umot versions
+    stored it as the retweet's own. Neither the rule nor the report counts it."""
+    from storage import insights
+
+    original = add(db, sentiment="negative", stage="experience", followers=10, likes=80)
+    repost = add(
+        db,
+        sentiment="negative",
+        stage="experience",
+        followers=10,
+        reposted=original,
+        reposts=1843,
+        author="retweeter",
+    )
+
+    assert [a.cause for a in negative_reach(context(db))] == [original]
+    rows = insights.unanswered_negative(
+        db, MODEL, ["experience"], [], NOW - timedelta(days=1), NOW, None, 10
+    )
+    engagement = {row["id"]: row["engagement"] for row in rows}
+    assert engagement == {original: 80, repost: 0}

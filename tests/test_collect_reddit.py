@@ -56,12 +56,14 @@ def test_submissions_and_their_comment_forest_are_stored_with_parent_links(db, f
     assert rows[nested]["parent_id"] == f"reddit:{first}"
     assert rows[nested]["conversation_id"] == f"reddit:{post}"
     assert rows[nested]["brand"] == "Velora"  # inherited from the thread it sits in
-    assert rows[deleted]["author_id"] is None
+    assert (rows[deleted]["author_id"], rows[deleted]["deleted"]) == (None, 1)
+    # The deleted comment is kept as a thread link, but is not a mention downstream.
     assert {r["native_id"] for r in queries.downstream_of(db, f"reddit:{post}")} == {
         first,
         nested,
-        deleted,
     }
+    whole_tree = queries.downstream_of(db, f"reddit:{post}", include_deleted=True)
+    assert {r["native_id"] for r in whole_tree} == {first, nested, deleted}
 
 
 def test_search_listing_pages_are_followed(db, fake_reddit):

@@ -63,7 +63,7 @@ def test_run_once_collects_classifies_and_alerts_on_the_demo(run, tmp_path):
     # "report" joins them when the weekly report is due (after Monday 08:00 in Amsterdam)
     assert set(steps) - {"report"} == {"collect", "classify", "alerts"}
     assert set(steps.values()) == {"ok"}
-    alerts = json.loads(run("alerts", "--json").stdout)
+    alerts = json.loads(run("alerts", "--json", "--limit", "10000").stdout)
     assert len(alerts) == scalar(db, "SELECT count(*) FROM alerts") > 0
     assert all(a["deliveries"] == "console=sent" for a in alerts)
 
