@@ -242,6 +242,36 @@ def test_conversations_of_umot_posts_are_fetched_so_silent_replies_are_stored(db
     assert get_cursor(db, "x", f"conversation_id:{root}") == silent
 
 
+def test_a_followed_reply_that_another_reply_answers_keeps_its_conversation_query(db, fake_x):
+    """Within a followed conversation, a reply is both a hit and the post the next reply
+    answers: its referenced copy must not take its brand and query away."""
+    anna, bob, cas = fake_x.user("1", "anna"), fake_x.user("2", "bob"), fake_x.user("3", "cas")
+    root = fake_x.tweet("Velora heeft mijn klacht super opgelost, aanrader!", anna, 200)
+    collect(db, fake_x)
+    first = fake_x.tweet("@anna welk model heb je? ik zoek er een", bob, 100, replied_to=root)
+    second = fake_x.tweet("@bob de Tour 5, zelfde als ik", cas, 90, replied_to=first)
+    db.execute("UPDATE mentions SET replies = 1 WHERE id = ?", [f"x:{root}"])
+    db["classifications"].insert(
+        {
+            "mention_id": f"x:{root}",
+            "model_id": "m",
+            "stage": "advocacy",
+            "sentiment": "positive",
+            "classified_at": "2026-01-01T00:00:00Z",
+        }
+    )
+
+    collect(db, fake_x)
+
+    rows = stored(db)
+    for reply in (first, second):
+        assert (rows[reply]["brand"], rows[reply]["query"]) == (
+            "Velora",
+            f"conversation_id:{root}",
+        )
+    assert rows[second]["parent_id"] == f"x:{first}"
+
+
 def test_a_cursor_older_than_the_search_window_starts_over_instead_of_failing(db, fake_x):
     from datetime import UTC, datetime, timedelta
 
