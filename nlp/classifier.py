@@ -55,7 +55,10 @@ class Scorer(Protocol):
     labels: dict[str, list[str]]  # task -> its labels, in column order
 
     def probabilities(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,
     ) -> dict[str, np.ndarray]: ...
 
 
@@ -105,39 +108,36 @@ class HeadsScorer:
             max_length=max_length or info.max_length,
             prefix=info.prefix,
             pool_layers=info.pool_layers,
+            context_tokens=info.context_tokens,
         )
         return cls(encoder, bundle)
 
-    def pooled(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def pooled(
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
         """Pooled embeddings through the (adapted) encoder; what the heads read."""
-        import torch
-
-        encoder = self.encoder
-        token_ids = encoder.tokenize(texts)
-        out = np.zeros((len(texts), encoder.dimension), np.float32)
-        with torch.inference_mode():
-            for batch in encoder.batches(token_ids):
-                inputs = encoder.pad([token_ids[i] for i in batch])
-                out[batch] = encoder.forward_pooled(inputs, self.network).float().cpu().numpy()
-                if progress is not None:
-                    progress(len(batch))
-        return out
+        return self.encoder.embed(texts, progress, self.network, parents)
 
     def probabilities(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,
     ) -> dict[str, np.ndarray]:
+        """Both tasks per text; a reply reads the start of its ``parents`` entry as context
+        when the heads were trained that way."""
         import torch
 
-        encoder = self.encoder
-        token_ids = encoder.tokenize(texts)
         result = {
             task: np.zeros((len(texts), len(self.labels[task])), np.float32) for task in TASKS
         }
         with torch.inference_mode():
-            for batch in encoder.batches(token_ids):
-                inputs = encoder.pad([token_ids[i] for i in batch])
-                pooled = encoder.forward_pooled(inputs, self.network).float()
-                for task, logits in zip(TASKS, self.bundle.module(pooled), strict=True):
+            for batch, pooled in self.encoder.pooled_batches(texts, parents, self.network):
+                heads = self.bundle.module(pooled.float())
+                for task, logits in zip(TASKS, heads, strict=True):
                     result[task][batch] = torch.softmax(logits, dim=-1).cpu().numpy()
                 if progress is not None:
                     progress(len(batch))
@@ -171,22 +171,31 @@ class Classifier:
         texts: Sequence[str],
         langs: Sequence[str | None] | None = None,
         progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,
     ) -> list[Prediction]:
-        """One prediction per text; ``langs`` are languages the source already knows."""
+        """One prediction per text; ``langs`` are languages the source already knows,
+        ``parents`` the texts that replies and quotes answer (None for a standalone post)."""
         # Lone surrogates (broken JSON escapes) are not text; tokenizers refuse them.
         texts = [_SURROGATES.sub("\ufffd", text) for text in texts]
-        unique: dict[str, int] = {}
-        for text in texts:
-            if not self._by_rule(text):
-                unique.setdefault(text, len(unique))
-        distinct = list(unique)
+        contexts = [
+            _SURROGATES.sub("\ufffd", parent) if parent else None
+            for parent in (parents or [None] * len(texts))
+        ]
+        unique: dict[tuple[str, str | None], int] = {}
+        for key in zip(texts, contexts, strict=True):
+            if not self._by_rule(key[0]):
+                unique.setdefault(key, len(unique))
+        distinct = [text for text, _ in unique]
+        distinct_parents = [parent for _, parent in unique]
         probabilities: dict[str, np.ndarray] = {}
         runs: dict[int, dict[str, np.ndarray]] = {}
         first = True
         for task in TASKS if distinct else ():
             scorer = self.scorers[task]
             if id(scorer) not in runs:  # a scorer serving both tasks runs once
-                runs[id(scorer)] = scorer.probabilities(distinct, progress if first else None)
+                runs[id(scorer)] = scorer.probabilities(
+                    distinct, progress if first else None, distinct_parents
+                )
                 first = False
             probabilities[task] = runs[id(scorer)][task]
         results = []
@@ -196,7 +205,8 @@ class Classifier:
                 results.append(self._textless_prediction(known))
                 continue
             lang = known or detect_language(text)
-            results.append(self._prediction(lang, probabilities, unique[text]))
+            row = unique[(text, contexts[position])]
+            results.append(self._prediction(lang, probabilities, row))
         return results
 
     def _by_rule(self, text: str) -> bool:

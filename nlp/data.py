@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ UMSAB_LANGS = {
 }
 
 
+# umot's own labeled data, written by the team under docs/annotation-guide.md.
+DATA_DIR = Path(__file__).with_name("data")
+CORPUS = DATA_DIR / "journey_stage.jsonl"
+UMSAB_REFERENCES = DATA_DIR / "umsab_stage.jsonl"
+
+
 class DataError(ValueError):
     """Labeled data cannot be read; the message names the file and line."""
 
@@ -32,6 +39,7 @@ class Example:
     sentiment: str | None = None
     stage: str | None = None
     id: str | None = None
+    parent: str | None = None  # the text a reply or quote answers
 
 
 def load_umsab(folder: Path, split: str, languages: list[str] | None = None) -> list[Example]:
@@ -84,6 +92,9 @@ def load_jsonl(path: Path) -> list[Example]:
         for number, record in iter_jsonl(handle):
             if isinstance(record, str):
                 raise DataError(f"{path}: {record}")
+            parent = record.get("parent_text")
+            if parent is not None and not isinstance(parent, str):
+                raise DataError(f"{path}: line {number}: 'parent_text' must be a string")
             examples.append(
                 Example(
                     record["text"],
@@ -91,9 +102,65 @@ def load_jsonl(path: Path) -> list[Example]:
                     record.get("sentiment"),
                     record.get("stage"),
                     str(record.get("id", number)),
+                    parent or None,
                 )
             )
     return examples
+
+
+def load_umsab_references(path: Path, umsab: Path, split: str | None = None) -> list[Example]:
+    """Stage labels the team gave to UMSAB tweets, with text and sentiment read from the
+    UMSAB folder itself: the project stores line references, never the tweets.
+
+    Each line of ``path``: ``{"lang", "split", "line" (1-based), "stage", "sha1"}``; the
+    tweet's ``sha1`` prefix guards against a different copy of UMSAB.
+    """
+    folders = {code: name for name, code in UMSAB_LANGS.items()}
+    cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            ref = json.loads(line)
+            if split is not None and ref["split"] != split:
+                continue
+            key = (ref["lang"], ref["split"])
+            if key not in cache:
+                folder = umsab / folders.get(ref["lang"], ref["lang"])
+                try:
+                    texts = (folder / f"{ref['split']}_text.txt").read_text("utf-8").splitlines()
+                    labels = (folder / f"{ref['split']}_labels.txt").read_text("utf-8").splitlines()
+                except OSError as error:
+                    raise DataError(
+                        f"{path}:{number}: cannot read UMSAB in {folder}: {error}"
+                    ) from None
+                cache[key] = (texts, labels)
+            texts, labels = cache[key]
+            index = int(ref["line"]) - 1
+            if not 0 <= index < len(texts):
+                raise DataError(f"{path}:{number}: UMSAB {key} has no line {ref['line']}")
+            text = texts[index]
+            if ref.get("sha1") and text_digest(text) != ref["sha1"]:
+                raise DataError(
+                    f"{path}:{number}: UMSAB {key} line {ref['line']} is not the labeled tweet "
+                    "(another copy or version of UMSAB?)"
+                )
+            examples.append(
+                Example(
+                    text,
+                    ref["lang"],
+                    SENTIMENTS[int(labels[index])],
+                    ref["stage"],
+                    f"umsab-{ref['lang']}-{ref['split']}-{ref['line']}",
+                )
+            )
+    return examples
+
+
+def text_digest(text: str) -> str:
+    """A short fingerprint of a tweet: enough to check a reference, not to recover it."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
 def load_labeled(

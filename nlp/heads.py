@@ -30,6 +30,8 @@ class HeadsInfo:
     prefix: str = "query: "
     max_length: int = 128
     pool_layers: int = 4
+    # Tokens of the answered post a reply reads as context (0: replies read alone).
+    context_tokens: int = 0
     adapter: str | None = None
     training: dict[str, Any] = field(default_factory=dict)
 

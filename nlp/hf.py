@@ -115,7 +115,10 @@ class SequenceClassificationScorer:
             self.columns.append(list(umot_labels).index(target))
 
     def probabilities(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,  # single-text models: context unused
     ) -> dict[str, np.ndarray]:
         from nlp.classifier import softmax
 
@@ -158,7 +161,10 @@ class ZeroShotScorer:
         self.hypotheses = [texts[label] for label in umot_labels]
 
     def probabilities(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        parents: Sequence[str | None] | None = None,  # single-text models: context unused
     ) -> dict[str, np.ndarray]:
         from nlp.classifier import softmax
 

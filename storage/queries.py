@@ -19,7 +19,8 @@ COUNTED = "deleted = 0"
 def unclassified_mentions(
     db: sqlite_utils.Database, model_id: str, *, batch_size: int = 256
 ) -> Iterator[list[dict[str, Any]]]:
-    """Batches of mentions that have no classification by ``model_id`` yet.
+    """Batches of mentions that have no classification by ``model_id`` yet, each with the
+    text of the post it replies to or quotes (``parent_text``) where that is stored.
 
     Pages by ``seq`` rather than OFFSET, so it stays fast on millions of rows and keeps
     working while the caller writes classifications between batches.
@@ -28,7 +29,9 @@ def unclassified_mentions(
     while True:
         rows = list(
             db.query(
-                "SELECT m.seq, m.id, m.text, m.lang FROM mentions m "
+                "SELECT m.seq, m.id, m.text, m.lang, p.text AS parent_text FROM mentions m "
+                "LEFT JOIN mentions p ON p.id = coalesce(m.parent_id, m.quoted_id) "
+                "AND p.deleted = 0 "
                 "WHERE m.seq > ? AND m.deleted = 0 AND NOT EXISTS (SELECT 1 FROM classifications c "
                 "WHERE c.mention_id = m.id AND c.model_id = ?) ORDER BY m.seq LIMIT ?",
                 [last_seq, model_id, batch_size],

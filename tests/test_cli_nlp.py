@@ -101,11 +101,11 @@ def write_training_data(tmp_path):
     stages = tmp_path / "stages.jsonl"
     with stages.open("w") as handle:
         for stage, items in STAGE_TEXTS.items():
-            for text in items:
-                handle.write(
-                    json.dumps({"text": text, "stage": stage, "lang": "en", "sentiment": "neutral"})
-                    + "\n"
-                )
+            for number, text in enumerate(items):
+                record = {"text": text, "stage": stage, "lang": "en", "sentiment": "neutral"}
+                if number % 2:  # replies carry the post they answer
+                    record["parent_text"] = f"What do you all think of Velora? ({stage})"
+                handle.write(json.dumps(record) + "\n")
     return tmp_path / "umsab", stages
 
 
@@ -138,7 +138,8 @@ def test_classify_file_and_evaluate(run, tmp_path):
 
 def test_train_is_reproducible_and_its_heads_are_usable(run, tmp_path):
     umsab, stages = write_training_data(tmp_path)
-    common = ["train", "--umsab", str(umsab), "--stages", str(stages), "--seed", "3"]
+    common = ["train", "--umsab", str(umsab), "--stages", str(stages), "--references", ""]
+    common += ["--seed", "3"]
     output = run(*common, "--no-lora", "--out", "heads1").output
     assert "5-fold cross-validation" in output
     run(*common, "--no-lora", "--out", "heads2")
@@ -172,3 +173,35 @@ def test_model_errors_are_clear(run, tmp_path):
     assert "differ from the stages" in run("classify", "-", code=1).output
     missing = run("evaluate", "nope.jsonl", code=2).output
     assert "does not exist" in missing
+
+
+def test_evaluate_without_data_runs_every_held_out_check(run, tmp_path):
+    umsab, stages = write_training_data(tmp_path)
+    for split in ("val",):
+        (umsab / "english" / f"{split}_text.txt").write_text("love it\nawful\nfine\n")
+        (umsab / "english" / f"{split}_labels.txt").write_text("2\n0\n1\n")
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text(
+        json.dumps({"lang": "en", "split": "val", "line": 2, "stage": "experience"}) + "\n"
+    )
+    common = ["evaluate", "--umsab", str(umsab), "--dev", str(stages), "--demo-days", "2"]
+
+    report = json.loads(run(*common, "--references", str(refs), "--json").stdout)
+
+    sets = report["sets"]
+    assert set(sets) == {
+        "journey_stage_dev (held out)",
+        "real tweets (UMSAB val, stage)",
+        "demo stream, standalone posts",
+        "demo stream, replies and quotes",
+        "UMSAB val sentiment",
+    }
+    assert sets["journey_stage_dev (held out)"]["stage"]["n"] == 36
+    assert "sentiment" not in sets["journey_stage_dev (held out)"]  # Dutch only; none here
+    assert sets["real tweets (UMSAB val, stage)"]["stage"]["n"] == 1
+    assert sets["UMSAB val sentiment"]["sentiment"]["n"] == 3
+    assert sets["demo stream, replies and quotes"]["stage"]["n"] > 0
+    assert report["context"] is True
+    human = run(*common, "--references", "", "--no-context").output
+    assert "held-out overview" in human and "real tweets (UMSAB val, stage)" not in human
+    assert "without the post they answer" in human

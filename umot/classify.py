@@ -80,7 +80,9 @@ def classify_database(
     try:
         for batch in unclassified_mentions(db, classifier.model_id, batch_size=batch_size):
             predictions = classifier.classify(
-                [row["text"] for row in batch], [row["lang"] for row in batch]
+                [row["text"] for row in batch],
+                [row["lang"] for row in batch],
+                parents=[row["parent_text"] for row in batch],
             )
             rows = [
                 ClassificationRow(
@@ -125,7 +127,11 @@ def classify_file(
         nonlocal done, failed
         good = [record for _, record in pending if isinstance(record, dict)]
         predictions = iter(
-            classifier.classify([r["text"] for r in good], [r.get("lang") for r in good])
+            classifier.classify(
+                [r["text"] for r in good],
+                [r.get("lang") for r in good],
+                parents=[_optional_text(r.get("parent_text")) for r in good],
+            )
         )
         for number, record in pending:
             if isinstance(record, str):
@@ -146,3 +152,7 @@ def classify_file(
     if pending:
         flush()
     return done, failed
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from nlp.data import DataError, Example, load_jsonl, load_labeled, load_umsab
+from nlp.data import (
+    CORPUS,
+    UMSAB_REFERENCES,
+    DataError,
+    Example,
+    load_jsonl,
+    load_labeled,
+    load_umsab,
+    load_umsab_references,
+)
 from nlp.encoder import ModelLoadError
 from nlp.heads import BUNDLED_HEADS, HeadsError
-from nlp.metrics import Scores, score
+from nlp.metrics import Scores
 from umot.console import console, err_console, progress_bars
 
 SHARED_DATA = Path("../shared/data")
@@ -129,64 +139,143 @@ def print_scores(task: str, scores: Scores) -> None:
 
 
 @click.command()
-@click.argument("data", type=click.Path(exists=True))
+@click.argument("data", required=False, type=click.Path(exists=True))
 @click.option("--split", default="val", show_default=True, help="Split of a UMSAB-style folder.")
 @click.option(
     "--languages",
     default=None,
     help=f"Comma-separated language codes to keep, e.g. {VAL_LANGUAGES}.",
 )
+@click.option(
+    "--umsab",
+    type=click.Path(file_okay=False),
+    default=str(SHARED_DATA / "umsab"),
+    show_default=True,
+    help="UMSAB folder for the held-out suite (val tweets and the real stage test).",
+)
+@click.option(
+    "--dev",
+    type=click.Path(dir_okay=False),
+    default=str(SHARED_DATA / "journey_stage_dev.jsonl"),
+    show_default=True,
+    help="The held-out stage set written by other hands, for the suite.",
+)
+@click.option(
+    "--references",
+    default=str(UMSAB_REFERENCES),
+    show_default="nlp/data/umsab_stage.jsonl",
+    help="The team's stage labels of UMSAB tweets; the val ones are the real test ('' skips).",
+)
+@click.option(
+    "--demo-days",
+    default=42,
+    show_default=True,
+    type=click.IntRange(1, 365),
+    help="Days of the demo stream (up to 2026-10-18) the suite classifies.",
+)
+@click.option(
+    "--context/--no-context",
+    default=True,
+    show_default=True,
+    help="Read replies together with the post they answer ('parent_text').",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
-def evaluate(app: object, data: str, split: str, languages: str | None, as_json: bool) -> None:
+def evaluate(
+    app: object,
+    data: str | None,
+    split: str,
+    languages: str | None,
+    umsab: str,
+    dev: str,
+    references: str,
+    demo_days: int,
+    context: bool,
+    as_json: bool,
+) -> None:
     """Score the classifier on labeled data: accuracy, macro-F1, confusion matrices.
 
-    DATA is labeled JSONL ("text" with "sentiment" and/or "stage", optional "lang") or a
-    UMSAB-style folder (<language>/<split>_text.txt and _labels.txt).
+    Without DATA, run every held-out check: the shared journey_stage_dev set (stage, and
+    Dutch sentiment), the team's stage labels of real UMSAB val tweets, the demo stream
+    (standalone posts and replies apart), UMSAB val sentiment in six languages, and the
+    cross-validation figures stored by `umot train`.
+
+    DATA is labeled JSONL ("text" with "sentiment" and/or "stage", optional "lang" and
+    "parent_text") or a UMSAB-style folder (<language>/<split>_text.txt and _labels.txt).
     """
-    wanted = [code.strip() for code in languages.split(",")] if languages else None
+    from umot.evaluation import EvalSet, evaluate_set, held_out_sets
+
     try:
-        examples = load_labeled(Path(data), split, wanted)
+        if data is None:
+            refs = Path(references) if references else None
+            sets = held_out_sets(Path(umsab), Path(dev), refs, demo_days=demo_days)
+        else:
+            wanted = [code.strip() for code in languages.split(",")] if languages else None
+            examples = load_labeled(Path(data), split, wanted)
+            if not examples:
+                raise click.ClickException("no labeled examples left after the language filter")
+            sets = [EvalSet(data, examples, ("sentiment", "stage"), "")]
     except DataError as error:
         raise click.ClickException(str(error)) from None
-    if not examples:
-        raise click.ClickException("no labeled examples left after the language filter")
     classifier = load_classifier(app)
+    results = []
     with progress_bars() as add:
-        predictions = classifier.classify(
-            [e.text for e in examples], None, add("classifying", len({e.text for e in examples}))
-        )
-    langs = [e.lang for e in examples]
-    results: dict[str, Scores] = {}
-    for task, labels in (
-        ("sentiment", classifier.scorers["sentiment"].labels["sentiment"]),
-        ("stage", classifier.scorers["stage"].labels["stage"]),
-    ):
-        rows = [i for i, e in enumerate(examples) if getattr(e, task)]
-        if rows:
-            results[task] = score(
-                [getattr(examples[i], task) for i in rows],
-                [getattr(predictions[i], task) for i in rows],
-                [langs[i] for i in rows],
-                labels,
-            )
-    if not results:
+        for evaluation in sets:
+            keys = {(e.text, e.parent if context else None) for e in evaluation.examples}
+            bar = add(f"classifying {evaluation.name}", len(keys))
+            results.append(evaluate_set(classifier, evaluation, context=context, progress=bar))
+    if data is not None and not results[0].scores:
         raise click.ClickException("the data has no 'sentiment' or 'stage' labels")
+    cv = _stored_cross_validation(classifier)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "model": classifier.model_id,
-                    "data": data,
-                    **{k: v.as_dict() for k, v in results.items()},
-                },
-                indent=2,
-            )
-        )
+        report: dict[str, object] = {"model": classifier.model_id, "context": context}
+        if data is not None:
+            report.update(data=data, **{k: v.as_dict() for k, v in results[0].scores.items()})
+        else:
+            report["sets"] = {
+                r.name: {k: v.as_dict() for k, v in r.scores.items()} for r in results
+            }
+            report["stage_cross_validation"] = cv
+        click.echo(json.dumps(report, indent=2))
         return
-    console.print(f"model: {classifier.model_id}")
-    for task, scores in results.items():
-        print_scores(task, scores)
+    console.print(
+        f"model: {classifier.model_id} (replies read {'with' if context else 'without'}"
+        " the post they answer)"
+    )
+    for result in results:
+        for task, scores in result.scores.items():
+            title = task if data is not None else f"{result.name} — {task}"
+            print_scores(title, scores)
+        if result.says:
+            console.print(Text(f"  {result.name}: {result.says}", style="dim"))
+    if data is None:
+        _print_overview(results, cv)
+
+
+def _stored_cross_validation(classifier: object) -> object:
+    """The stage cross-validation `umot train` measured on the team's corpus, if stored."""
+    scorer = classifier.scorers["stage"]  # type: ignore[attr-defined]
+    bundle = getattr(scorer, "bundle", None)
+    return None if bundle is None else bundle.info.training.get("stage_cv")
+
+
+def _print_overview(results: list, cv: object) -> None:
+    from umot.evaluation import summary_rows
+
+    table = Table(title="held-out overview")
+    for column in ("data", "task", "n", "accuracy", "macro-F1"):
+        table.add_column(column, justify="left" if column in ("data", "task") else "right")
+    for name, task, n, accuracy, macro_f1 in summary_rows(results):
+        table.add_row(Text(name), task, f"{n:,}", f"{accuracy:.3f}", f"{macro_f1:.3f}")
+    if isinstance(cv, dict):
+        table.add_row(
+            "own corpus, 5-fold CV (from training; same authors, says less)",
+            "stage",
+            f"{cv['n']:,}",
+            f"{cv['accuracy']:.3f}",
+            f"{cv['macro_f1']:.3f}",
+        )
+    console.print(table)
 
 
 @click.command()
@@ -201,9 +290,23 @@ def evaluate(app: object, data: str, split: str, languages: str | None, as_json:
     "--stages",
     "stages_file",
     type=click.Path(dir_okay=False),
-    default=str(SHARED_DATA / "journey_stage_dev.jsonl"),
+    default=str(CORPUS),
+    show_default="umot's own corpus, nlp/data/journey_stage.jsonl",
+    help="Labeled JSONL with 'stage' (and 'sentiment', optional 'parent_text').",
+)
+@click.option(
+    "--references",
+    type=click.Path(dir_okay=False),
+    default=str(UMSAB_REFERENCES),
+    show_default="nlp/data/umsab_stage.jsonl",
+    help="Stage labels of real UMSAB train tweets, by line; '' for none.",
+)
+@click.option(
+    "--context-tokens",
+    default=64,
     show_default=True,
-    help="Labeled JSONL with 'stage' (and 'sentiment') for the stage head.",
+    type=click.IntRange(0, 256),
+    help="Tokens of the answered post a reply reads as context (0: replies alone).",
 )
 @click.option(
     "--out",
@@ -222,7 +325,7 @@ def evaluate(app: object, data: str, split: str, languages: str | None, as_json:
     "--lora/--no-lora",
     default=True,
     show_default=True,
-    help="Also fine-tune a LoRA adapter on the sentiment data (slow on CPU).",
+    help="Also fine-tune one LoRA adapter on both tasks (slow on CPU).",
 )
 @click.option("--epochs", default=2.0, show_default=True, type=click.FloatRange(0.01, 20))
 @click.option("--seed", default=13, show_default=True, type=int)
@@ -234,6 +337,8 @@ def train(
     app: object,
     umsab: str,
     stages_file: str,
+    references: str,
+    context_tokens: int,
     out: str,
     encoder: str,
     lora: bool,
@@ -241,11 +346,13 @@ def train(
     seed: int,
     limit: int | None,
 ) -> None:
-    """Train the sentiment and stage heads (and a LoRA adapter) from labeled data.
+    """Train the sentiment and stage heads (and one LoRA adapter for both) from labeled data.
 
-    Sentiment learns from the UMSAB train split and the stage file's sentiment labels;
-    stage learns from the stage file, with 5-fold cross-validated figures printed.
-    Reproducible for a given --seed.
+    Sentiment learns from the UMSAB train split and the stage data's sentiment labels;
+    stage learns from umot's own corpus and the team's stage labels of real UMSAB train
+    tweets (read from --umsab by line), with 5-fold cross-validated figures printed. The
+    shared journey_stage_dev.jsonl is never trained on: it is the held-out test. Replies
+    are read with the post they answer. Reproducible for a given --seed.
     """
     from nlp.train import LoraSettings
     from nlp.train import train as run_training
@@ -253,16 +360,17 @@ def train(
     config = app.config  # type: ignore[attr-defined]
     try:
         stage_data = load_jsonl(Path(stages_file))
+        if references:
+            stage_data += load_umsab_references(Path(references), Path(umsab), "train")
         sentiment_data: list[Example] = load_umsab(Path(umsab), "train")
     except (DataError, FileNotFoundError) as error:
-        raise click.ClickException(f"{error} (see --umsab and --stages)") from None
+        raise click.ClickException(f"{error} (see --umsab, --stages, --references)") from None
     stage_labels = config.journey.stages
     unknown = sorted({e.stage for e in stage_data if e.stage} - set(stage_labels))
     if unknown:
         raise click.ClickException(f"{stages_file} has stages {unknown} not in journey.stages")
     stage_data = [e for e in stage_data if e.stage]
     sentiment_data = sentiment_data[:limit] if limit else sentiment_data
-    sentiment_data += [e for e in stage_data if e.sentiment]
     settings = LoraSettings(epochs=epochs) if lora else None
     try:
         with progress_bars() as add:
@@ -275,6 +383,7 @@ def train(
                 seed=seed,
                 lora=settings,
                 device=config.model.device,
+                context_tokens=context_tokens,
                 progress=add,
             )
     except ModelLoadError as error:
