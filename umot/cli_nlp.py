@@ -56,9 +56,11 @@ def load_classifier(app: object):  # noqa: ANN201 - avoids importing torch for -
 def classify(app: object, input_file: str | None, output: str) -> None:
     """Classify sentiment and journey stage.
 
-    With INPUT_FILE (JSONL, one object per line with at least "id" and "text"; "-" for
-    stdin) write one result line per input line. Without it, classify every mention in
-    the database that the current model has not classified yet (resumable).
+    With INPUT_FILE (JSONL, one object per line with at least "id" and "text", and for a
+    reply or quote optionally the "parent_text" it answers; "-" for stdin) write one
+    result line per input line. Without it, classify every mention in the database that
+    the current model has not classified yet (resumable); replies and quotes are read
+    with the stored post they answer.
     """
     from umot.classify import classify_database, classify_file
 
