@@ -1,9 +1,10 @@
 """Classification speed: umot's classifier against the raw forward pass and a naive loop.
 
-    python benchmarks/classify.py [--texts 2000] [--device cpu]
+    python benchmarks/classify.py [--texts 2000] [--device cpu] [--heads FOLDER]
 
 (a) umot: ``Classifier.classify`` on the texts (tokenizing, length-sorted batches,
-    dynamic padding, both heads, language id);
+    dynamic padding, both heads, language id); and again with each reply's and quote's
+    parent text as context (more tokens per reply, when the heads read context);
 (b) raw forward: only the encoder forward pass on the same pre-tokenized, already
     batched inputs -- the ceiling for (a);
 (c) naive: a ``transformers.pipeline("feature-extraction")`` loop, one text at a time,
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -26,14 +28,18 @@ from nlp.classifier import Classifier, HeadsScorer
 from umot.config import Config
 
 
-def demo_texts(count: int) -> list[str]:
-    texts: dict[str, None] = {}
+def demo_texts(count: int) -> tuple[list[str], list[str | None]]:
+    """Distinct demo texts, and for replies and quotes the text they answer."""
+    texts: dict[str, str | None] = {}
+    seen: dict[str, str] = {}
     day = date(2026, 1, 1)
     while len(texts) < count:
         for post in stream_posts(DemoStream(7, 70), day, day):
-            texts.setdefault(post.text)
+            seen[post.native_id] = post.text
+            texts.setdefault(post.text, seen.get(post.parent_id or post.quoted_id or ""))
         day += timedelta(days=1)
-    return list(texts)[:count]
+    chosen = list(texts)[:count]
+    return chosen, [texts[text] for text in chosen]
 
 
 def timed(function) -> float:
@@ -46,20 +52,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--heads", default=None, help="heads folder (default: the bundled)")
     parser.add_argument(
         "--naive-texts", type=int, default=None, help="texts for the slow naive loop (default: all)"
     )
     args = parser.parse_args()
     config = Config()
     scorer = HeadsScorer.load(
-        None, cache_dir=config.resolve(config.model.cache_dir), device=args.device
+        Path(args.heads) if args.heads else None,
+        cache_dir=config.resolve(config.model.cache_dir),
+        device=args.device,
     )
     classifier = Classifier({"sentiment": scorer, "stage": scorer}, config.journey.stages)
     encoder, network = scorer.encoder, scorer.network
-    texts = demo_texts(args.texts)
+    texts, parents = demo_texts(args.texts)
     classifier.classify(texts[:64])  # warm-up
 
     seconds_umot = timed(lambda: classifier.classify(texts))
+    seconds_context = timed(lambda: classifier.classify(texts, parents=parents))
 
     token_ids = encoder.tokenize(texts)
     batches = [encoder.pad([token_ids[i] for i in batch]) for batch in encoder.batches(token_ids)]
@@ -91,8 +101,13 @@ def main() -> None:
 
     seconds_naive = timed(naive)
 
+    replies = sum(parent is not None for parent in parents)
     rates = {
         "umot classifier": len(texts) / seconds_umot,
+        f"umot classifier, {replies:,} replies with context ({encoder.context_tokens} tokens)": len(
+            texts
+        )
+        / seconds_context,
         "raw forward pass (same batches)": len(texts) / seconds_raw,
         "naive pipeline loop, batch 1": len(naive_texts) / seconds_naive,
     }

@@ -23,7 +23,7 @@ from collectors.http import (
     RetryPolicy,
     html_to_text,
 )
-from storage.mention import CONTEXT_QUERY, media_marker
+from storage.mention import CONTEXT_QUERY, is_textless, media_marker
 
 PAGE_SIZE = 40
 
@@ -57,7 +57,11 @@ def status_record(
     # what was said (text, language, link, quote) from the status inside it.
     shown = status.get("reblog") or status
     account = status["account"]
-    text = html_to_text(shown["content"]) or media_text(shown.get("media_attachments"))
+    text = html_to_text(shown["content"])
+    if is_textless(text):  # e.g. only "@name" above a video: say what is attached
+        text = "\n".join(
+            part for part in (text, media_text(shown.get("media_attachments"))) if part
+        )
     if warning := shown.get("spoiler_text"):
         text = f"{warning}\n\n{text}"
     # Mastodon 4.5+: a Quote (with the quoted status) or a ShallowQuote (its id only).

@@ -36,6 +36,8 @@ from collectors.http import (
 REDDIT_URL = "https://www.reddit.com"
 OAUTH_URL = "https://oauth.reddit.com"
 DAY = 86_400.0
+# What Reddit shows in place of a text its author deleted or a moderator or Reddit removed.
+DELETED_BODIES = frozenset({"[deleted]", "[removed]", "[ Removed by Reddit ]"})
 
 
 def time_filter(since: float, now: float | None = None) -> str:
@@ -68,9 +70,7 @@ def _author(thing: Any) -> str | None:
 
 def submission_record(post: Any, brand: str | None, query: str) -> dict[str, Any]:
     body = post.selftext or ""
-    text = (
-        post.title if not body or body in ("[deleted]", "[removed]") else f"{post.title}\n\n{body}"
-    )
+    text = post.title if not body or body.strip() in DELETED_BODIES else f"{post.title}\n\n{body}"
     return {
         "platform": "reddit",
         "native_id": post.name,  # the fullname, t3_...
@@ -86,10 +86,6 @@ def submission_record(post: Any, brand: str | None, query: str) -> dict[str, Any
         "query": query,
         "raw": {"submission": _json_safe(post)},
     }
-
-
-# What Reddit shows in place of a comment its author deleted or a moderator removed.
-DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
 
 
 def comment_url(comment: Any) -> str:

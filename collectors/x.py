@@ -60,7 +60,7 @@ PAGE_MIN = 10
 # X escapes exactly these three in post text (``&amp;`` for every ``&``), nothing else.
 _ESCAPED = re.compile(r"&(amp|lt|gt);")
 _UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
-_NOT_FETCHED_AGAIN = "not fetched again: the X cursor moves past it"
+_NOT_FETCHED_AGAIN = "not fetched again once this search completes: the X cursor then moves past it"
 
 
 class StaleCursor(Exception):

@@ -39,7 +39,10 @@ CONTEXT_QUERY = "referenced"
 # What a post with no words but attached media is stored as, so that a media-only reply
 # keeps its place in a thread. The classifier does not guess labels for such text.
 MEDIA_KINDS = ("image", "video", "gif", "audio", "media")
-_MEDIA_MARKER = re.compile(rf"\[(?:{'|'.join(MEDIA_KINDS)})\]")
+# What carries no words of the author's own: media placeholders, @handles, links.
+_NO_WORDS = re.compile(
+    rf"\[(?:{'|'.join(MEDIA_KINDS)})\]|(?<![\w@])@[\w.@-]+|https?://\S+|[\s.,:;!?()\-–—…]+"
+)
 
 
 def media_marker(kind: str) -> str:
@@ -48,8 +51,10 @@ def media_marker(kind: str) -> str:
 
 
 def is_textless(text: str) -> bool:
-    """Whether a text is nothing but media placeholders: nothing a classifier can read."""
-    return not _MEDIA_MARKER.sub("", text).strip()
+    """Whether a text has nothing a classifier can read: only media placeholders, @handles
+    and links (a media-only reply is "@name [video]" on Mastodon, "@name https://t.co/…"
+    on X). Emoji count as words: "👀" under a launch says something."""
+    return not _NO_WORDS.sub("", text)
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -107,9 +107,7 @@ def downstream_of(
     return list(db.query(sql, [mention_id, mention_id]))
 
 
-def thread_of(
-    db: sqlite_utils.Database, mention_id: str, *, include_deleted: bool = False
-) -> list[dict[str, Any]]:
+def thread_of(db: sqlite_utils.Database, mention_id: str) -> list[dict[str, Any]]:
     """The whole thread the mention sits in: its root and everything below the root."""
     root_id = mention_id
     seen = {root_id}
@@ -127,7 +125,7 @@ def thread_of(
         root_id = parent
     root = get_mention(db, root_id)
     assert root is not None
-    return [dict(root, depth=0), *downstream_of(db, root_id, include_deleted=include_deleted)]
+    return [dict(root, depth=0), *downstream_of(db, root_id)]
 
 
 def search_mentions(

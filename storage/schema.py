@@ -226,24 +226,43 @@ def _bulk_text_index(db: sqlite_utils.Database) -> None:
 
 
 def _deleted_posts_and_repost_engagement(db: sqlite_utils.Database) -> None:
-    """Deleted posts kept as thread links only; X reposts stripped of borrowed engagement.
+    """Repairs what earlier versions stored from real payloads.
 
-    Reddit's "[deleted]"/"[removed]" comments were stored and classified as mentions;
-    they are now flagged, and their classifications dropped, so that nothing counts them.
-    X gives a retweet the original's ``retweet_count``; a retweet has no engagement of
-    its own, so what earlier versions stored for it is cleared.
+    - Reddit's "[deleted]"/"[removed]" comments were stored and classified as mentions;
+      they are now flagged, and their classifications dropped, so nothing counts them.
+    - X gives a retweet the original's ``retweet_count``; a retweet has no engagement of
+      its own, so what was stored for it is cleared.
+    - X text was stored HTML-escaped, and a retweet's as the cut-off "RT @name: …": both
+      become the real text (the original's, for a retweet whose original is stored), and
+      lose their labels so that they are classified again.
+    - Legacy language codes (X's "in" for Indonesian) become current ones.
     """
+    escaped = "platform = 'x' AND (text LIKE '%&amp;%' OR text LIKE '%&lt;%' OR text LIKE '%&gt;%')"
+    cut_retweet = (
+        "platform = 'x' AND reposted_id IS NOT NULL AND text LIKE 'RT @%' "
+        "AND EXISTS (SELECT 1 FROM mentions o WHERE o.id = mentions.reposted_id)"
+    )
+    legacy = "CASE lang WHEN 'in' THEN 'id' WHEN 'iw' THEN 'he' WHEN 'ji' THEN 'yi' ELSE 'jv' END"
     run_script(
         db,
-        """
+        f"""
         ALTER TABLE mentions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
         UPDATE mentions SET deleted = 1
         WHERE platform = 'reddit' AND parent_id IS NOT NULL
-          AND trim(text) IN ('[deleted]', '[removed]');
+          AND trim(text) IN ('[deleted]', '[removed]', '[ Removed by Reddit ]');
         DELETE FROM classifications
         WHERE mention_id IN (SELECT id FROM mentions WHERE deleted = 1);
         UPDATE mentions SET likes = 0, reposts = 0, replies = 0, quotes = 0
         WHERE platform = 'x' AND reposted_id IS NOT NULL;
+        DELETE FROM classifications
+        WHERE mention_id IN (SELECT id FROM mentions WHERE {escaped} OR {cut_retweet});
+        UPDATE mentions
+        SET text = replace(replace(replace(text, '&lt;', '<'), '&gt;', '>'), '&amp;', '&')
+        WHERE {escaped};
+        UPDATE mentions SET text = (SELECT o.text FROM mentions o WHERE o.id = mentions.reposted_id)
+        WHERE {cut_retweet};
+        UPDATE mentions SET lang = {legacy} WHERE lang IN ('in', 'iw', 'ji', 'jw');
+        UPDATE classifications SET lang = {legacy} WHERE lang IN ('in', 'iw', 'ji', 'jw');
         """,
     )
 

@@ -17,6 +17,7 @@ from collectors.http import RetryPolicy
 from storage import get_cursor, migrate, queries, upsert_mentions
 from storage.mention import CONTEXT_QUERY
 from storage.schema import MIGRATIONS
+from storage.writes import index_new_text
 from tests.conftest import make_mention
 from tests.fakes.recorded import RecordedMastodon, RecordedReddit, RecordedX
 from tests.fakes.server import FakeServer
@@ -117,6 +118,32 @@ def test_x_a_later_context_copy_never_overwrites_a_stored_match(db, x_server):
     assert row["likes"] == 40  # counts still refresh
 
 
+@pytest.mark.parametrize("order", ["match-first", "context-first"])
+@pytest.mark.parametrize("batches", ["one-batch", "two-batches"])
+def test_a_match_and_a_context_copy_combine_the_same_way_in_or_across_batches(db, order, batches):
+    """Any source, any order: the match's brand and query win, the first text stays,
+    the freshest counts are kept."""
+    match = make_mention(native_id="77", brand="Velora", query="velora", text="Velora kapot")
+    context = make_mention(
+        native_id="77",
+        brand=None,
+        query=CONTEXT_QUERY,
+        text="Velora kapot",
+        likes=40,
+        parent_id="70",
+    )
+    sightings = [match, context] if order == "match-first" else [context, match]
+    if batches == "one-batch":
+        upsert_mentions(db, sightings, source="x")
+    else:
+        for sighting in sightings:
+            upsert_mentions(db, [sighting], source="x")
+
+    (row,) = db.query("SELECT * FROM mentions")
+    assert (row["brand"], row["query"], row["parent_id"]) == ("Velora", "velora", "x:70")
+    assert row["likes"] == sightings[-1].likes
+
+
 def test_x_text_is_stored_unescaped_and_brands_are_matched_on_it(db, x_server):
     collect_x(db, x_server)
 
@@ -210,6 +237,25 @@ def collect_mastodon(db, server):
     return report, host
 
 
+def follow_complaint_thread(db, server):
+    """Collect, let the complaint count as a UMOT post, collect again: its replies (which
+    name no tag) come from ``/context``, as media-only replies do on real instances."""
+    _first, host = collect_mastodon(db, server)
+    complaint = f"mastodon:{host}:{RecordedMastodon.THREAD}"
+    db["classifications"].insert(
+        {
+            "mention_id": complaint,
+            "model_id": "m",
+            "stage": "experience",
+            "sentiment": "negative",
+            "classified_at": "2026-11-01T00:00:00Z",
+        }
+    )
+    report, _host = collect_mastodon(db, server)
+    assert server.requests_to(f"/api/v1/statuses/{RecordedMastodon.THREAD}/context")
+    return report, host
+
+
 def test_mastodon_a_boost_carries_the_boosted_posts_language_link_and_quote(db, mastodon_server):
     report, host = collect_mastodon(db, mastodon_server)
 
@@ -232,18 +278,20 @@ def test_mastodon_a_boost_carries_the_boosted_posts_language_link_and_quote(db, 
     assert boosted["brand"] == "Velora"
 
 
-def test_mastodon_media_only_posts_are_kept_with_their_descriptions(db, mastodon_server):
-    report, host = collect_mastodon(db, mastodon_server)
+def test_mastodon_media_only_replies_are_kept_with_their_descriptions(db, mastodon_server):
+    report, host = follow_complaint_thread(db, mastodon_server)
 
     assert report.rejected == 0
     rows = stored(db, "mastodon")
+    # A media-only reply's content is only the @mention of the author it answers.
     video = rows[f"{host}:115600412992004117"]
-    assert video["text"] == "[video]"
+    assert video["text"] == "@ingrid\n[video]"
     assert video["parent_id"] == f"mastodon:{host}:115600301776126003"
+    assert video["brand"] == "Velora"  # the brand of the thread it sits in
     photos = rows[f"{host}:115600377130911872"]
     assert photos["text"] == (
-        "[image] Close-up van de accu van mijn Velora: de connector is zwart geblakerd "
-        "en half gesmolten\n[image]"
+        "@ingrid\n[image] Close-up van de accu van mijn Velora: de connector is zwart "
+        "geblakerd en half gesmolten\n[image]"
     )
     warned = rows[f"{host}:115600320551810011"]
     assert warned["text"].startswith("klacht, lang verhaal\n\n@ingrid Zelfde hier.")
@@ -253,7 +301,7 @@ def test_mastodon_media_only_posts_are_kept_with_their_descriptions(db, mastodon
 def test_textless_posts_are_labelled_by_rule_and_described_ones_by_the_model(
     db, mastodon_server, classifier
 ):
-    _report, host = collect_mastodon(db, mastodon_server)
+    _report, host = follow_complaint_thread(db, mastodon_server)
 
     classify_database(db, classifier)
 
@@ -320,8 +368,24 @@ def test_reddit_deleted_comments_keep_the_thread_but_are_not_mentions(db, reddit
     queued = {r["id"] for batch in queries.unclassified_mentions(db, "m") for r in batch}
     assert "reddit:t1_lz8b7mm" not in queued and "reddit:t1_lz8c1qa" in queued
     assert queries.count_unclassified(db, "m") == len(queued)
-    assert queries.table_counts(db)["mentions"] == len(rows) - 2
+    counted = len(rows) - 2
+    assert queries.table_counts(db)["mentions"] == counted
+    assert sum(n for _, n in queries.grouped_counts(db, "platform")) == counted
     assert not queries.search_mentions(db, "deleted")
+    # The report's rows and the spike rule's windows leave them out too.
+    from datetime import UTC, datetime, timedelta
+
+    from storage import insights
+    from storage.signals import window_counts
+
+    start, end = datetime.now(UTC) - timedelta(days=3), datetime.now(UTC)
+    assert len(list(insights.period_rows(db, None, start, end))) == counted
+    windows = window_counts(db, None, start, end, 3 * 86_400)
+    assert sum(w["mentions"] for w in windows) == counted - sum(
+        1 for row in rows.values() if row["brand"] is None and not row["deleted"]
+    )
+    db.execute("UPDATE mentions SET created_at = '2020-01-01T00:00:00Z' WHERE deleted = 1")
+    assert queries.time_range(db)[0] > "2020-01-02"
 
 
 def test_reddit_comments_without_permalink_get_a_url_built_from_their_ids(db, reddit_server):
@@ -338,50 +402,46 @@ def test_reddit_comments_without_permalink_get_a_url_built_from_their_ids(db, re
 
 
 def test_a_version_3_database_is_mended_by_migration_4(tmp_path):
-    """Deleted comments stored before are flagged and lose their labels; retweets stored
-    with the original's counts lose them; everything else stays as it was."""
+    """What older versions stored wrongly is repaired; everything else stays as it was."""
     database = sqlite_utils.Database(sqlite3.connect(tmp_path / "v3.db"))
     migrate(database, MIGRATIONS[:3])
-    rows = [
-        ("reddit:t1_gone", "reddit", "t1_gone", "[deleted]", "reddit:t3_p", None, 5),
-        (
-            "reddit:t1_kept",
-            "reddit",
-            "t1_kept",
-            "Velora [deleted] my order",
-            "reddit:t3_p",
-            None,
-            5,
-        ),
-        ("reddit:t3_p", "reddit", "t3_p", "[removed]", None, None, 5),  # a post, not a comment
-        ("x:rt", "x", "rt", "Velora recall", None, "x:orig", 1843),
-        ("x:orig", "x", "orig", "Velora recall", None, None, 1843),
+    rows = [  # id, text, parent, reposted, reposts, lang
+        ("reddit:t1_gone", "[deleted]", "reddit:t3_p", None, 5, None),
+        ("reddit:t1_kept", "Velora [deleted] my order", "reddit:t3_p", None, 5, "en"),
+        ("reddit:t3_p", "[removed]", None, None, 5, None),  # a post, not a comment
+        ("x:orig", "Velora &amp; co roepen accu's terug &lt;3", None, None, 1843, "nl"),
+        ("x:rt", "RT @wj: Velora &amp; co roepen…", None, "x:orig", 1843, "nl"),
+        ("x:rt_lost", "RT @wj: original not stored…", None, "x:gone", 12, "in"),
+        ("x:plain", "Velora, goed spul", None, None, 2, "nl"),
     ]
-    for key, platform, native, text, parent, reposted, reposts in rows:
+    for key, text, parent, reposted, reposts, lang in rows:
+        platform, native = key.split(":")
         database.execute(
             "INSERT INTO mentions (id, platform, native_id, source, text, created_at, "
-            "collected_at, updated_at, parent_id, reposted_id, reposts) "
+            "collected_at, updated_at, parent_id, reposted_id, reposts, lang) "
             "VALUES (?, ?, ?, 't', ?, '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', "
-            "'2026-11-01T00:00:00Z', ?, ?, ?)",
-            [key, platform, native, text, parent, reposted, reposts],
+            "'2026-11-01T00:00:00Z', ?, ?, ?, ?)",
+            [key, platform, native, text, parent, reposted, reposts, lang],
         )
         database.execute(
-            "INSERT INTO classifications (mention_id, model_id, sentiment, stage, "
-            "classified_at) VALUES (?, 'm', 'neutral', 'none', '2026-11-01T00:00:00Z')",
-            [key],
+            "INSERT INTO classifications (mention_id, model_id, lang, sentiment, stage, "
+            "classified_at) VALUES (?, 'm', ?, 'neutral', 'none', '2026-11-01T00:00:00Z')",
+            [key, lang],
         )
+    index_new_text(database)
 
     migrate(database)
 
-    flags = dict(database.execute("SELECT id, deleted FROM mentions").fetchall())
-    assert flags == {
-        "reddit:t1_gone": 1,
-        "reddit:t1_kept": 0,
-        "reddit:t3_p": 0,
-        "x:rt": 0,
-        "x:orig": 0,
-    }
-    labelled = {row[0] for row in database.execute("SELECT mention_id FROM classifications")}
-    assert labelled == set(flags) - {"reddit:t1_gone"}
-    reposts = dict(database.execute("SELECT id, reposts FROM mentions WHERE platform = 'x'"))
-    assert reposts == {"x:rt": 0, "x:orig": 1843}
+    mentions = {row["id"]: row for row in database.query("SELECT * FROM mentions")}
+    assert {key for key, row in mentions.items() if row["deleted"]} == {"reddit:t1_gone"}
+    assert mentions["x:orig"]["text"] == "Velora & co roepen accu's terug <3"
+    assert mentions["x:rt"]["text"] == mentions["x:orig"]["text"]  # the original's text
+    assert mentions["x:rt_lost"]["text"] == "RT @wj: original not stored…"  # nothing better
+    assert (mentions["x:rt"]["reposts"], mentions["x:orig"]["reposts"]) == (0, 1843)
+    assert mentions["x:rt_lost"]["lang"] == "id"
+    labels = {row["mention_id"]: row for row in database.query("SELECT * FROM classifications")}
+    # Deleted comments and rewritten texts lose their labels and are classified again.
+    assert set(labels) == {"reddit:t1_kept", "reddit:t3_p", "x:rt_lost", "x:plain"}
+    assert labels["x:rt_lost"]["lang"] == "id"
+    assert {r["native_id"] for r in queries.search_mentions(database, "co")} == {"orig", "rt"}
+    assert database.execute("INSERT INTO mentions_fts(mentions_fts) VALUES ('integrity-check')")

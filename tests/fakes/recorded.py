@@ -139,10 +139,13 @@ class RecordedReddit:
 
 class RecordedMastodon:
     """``GET /api/v1/timelines/tag/velora``: the recorded statuses once, then nothing
-    newer; no replies behind ``/context``."""
+    newer; ``/context`` of the recorded complaint: its replies, media-only ones among them
+    (they name no tag, so only a followed thread finds them)."""
+
+    THREAD = "115600301776126003"
 
     def __init__(self) -> None:
-        (self.statuses,) = recorded("mastodon_tag_velora.json")
+        self.statuses, self.context = recorded("mastodon_tag_velora.json", "mastodon_context.json")
 
     def handle(self, request: Request) -> Response:
         parts = [part for part in request.path.split("/") if part]
@@ -151,5 +154,6 @@ class RecordedMastodon:
             first_page = not request.query.get("max_id")
             return Response(200, self.statuses if fresh and first_page else [])
         if parts[:3] == ["api", "v1", "statuses"] and parts[-1] == "context":
-            return Response(200, {"ancestors": [], "descendants": []})
+            found = self.context if parts[3] == self.THREAD else {"descendants": []}
+            return Response(200, {"ancestors": [], "descendants": found["descendants"]})
         return Response(404, {"error": "Record not found"})
