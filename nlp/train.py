@@ -34,8 +34,8 @@ class LoraSettings:
     learning_rate: float = 5e-4
     batch_size: int = 32
     max_length: int = 64
-    stage_weight: float = 1.0
-    stage_repeats: int = 3
+    stage_weight: float = 0.5
+    stage_repeats: int = 2
 
 
 @dataclass

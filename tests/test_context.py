@@ -53,9 +53,10 @@ def test_the_parent_changes_a_replys_features_but_not_a_standalone_posts(classif
 
 
 def test_context_is_used_only_by_heads_trained_with_it(classifier):
-    without = classifier.classify([REPLY], parents=[PARENT])[0]
-    assert without == classifier.classify([REPLY])[0]  # bundled heads: context_tokens 0
-    with reading_context(classifier):
+    with reading_context(classifier, tokens=0):  # heads trained without context
+        without = classifier.classify([REPLY], parents=[PARENT])[0]
+        assert without == classifier.classify([REPLY])[0]
+    with reading_context(classifier, tokens=64):
         with_parent = classifier.classify([REPLY, REPLY], parents=[PARENT, None])
     assert with_parent[0].stage_scores != with_parent[1].stage_scores
     assert with_parent[1] == without

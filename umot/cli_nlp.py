@@ -330,6 +330,20 @@ def _print_overview(results: list, cv: object) -> None:
     help="Also fine-tune one LoRA adapter on both tasks (slow on CPU).",
 )
 @click.option("--epochs", default=2.0, show_default=True, type=click.FloatRange(0.01, 20))
+@click.option(
+    "--stage-weight",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 10),
+    help="Weight of the stage loss against the sentiment loss in the adapter.",
+)
+@click.option(
+    "--stage-repeats",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="How often the adapter sees each stage example per epoch.",
+)
 @click.option("--seed", default=13, show_default=True, type=int)
 @click.option(
     "--limit", type=click.IntRange(10), help="Use only this many sentiment texts (tries)."
@@ -345,6 +359,8 @@ def train(
     encoder: str,
     lora: bool,
     epochs: float,
+    stage_weight: float,
+    stage_repeats: int,
     seed: int,
     limit: int | None,
 ) -> None:
@@ -373,7 +389,11 @@ def train(
         raise click.ClickException(f"{stages_file} has stages {unknown} not in journey.stages")
     stage_data = [e for e in stage_data if e.stage]
     sentiment_data = sentiment_data[:limit] if limit else sentiment_data
-    settings = LoraSettings(epochs=epochs) if lora else None
+    settings = (
+        LoraSettings(epochs=epochs, stage_weight=stage_weight, stage_repeats=stage_repeats)
+        if lora
+        else None
+    )
     try:
         with progress_bars() as add:
             result = run_training(
