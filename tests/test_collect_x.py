@@ -34,6 +34,20 @@ def collect(db, fake, *, waits=None, environ=ENV, **settings):
     return run_collector(db, collector, matcher=BrandMatcher(config.brands))
 
 
+def mark_as_umot_post(db, key):
+    """A stored post that drew replies and is classified advocacy: its thread is followed."""
+    db.execute("UPDATE mentions SET replies = 1 WHERE id = ?", [key])
+    db["classifications"].insert(
+        {
+            "mention_id": key,
+            "model_id": "m",
+            "stage": "advocacy",
+            "sentiment": "positive",
+            "classified_at": "2026-01-01T00:00:00Z",
+        }
+    )
+
+
 def stored(db):
     rows = db.query(
         "SELECT m.*, a.handle AS author_handle, a.followers AS author_followers "
@@ -222,16 +236,7 @@ def test_conversations_of_umot_posts_are_fetched_so_silent_replies_are_stored(db
     collect(db, fake_x)
     # The reply never names the brand, so only the conversation search can find it.
     silent = fake_x.tweet("@anna welk model heb je? ik zoek er een", bob, 100, replied_to=root)
-    db.execute("UPDATE mentions SET replies = 1 WHERE id = ?", [f"x:{root}"])
-    db["classifications"].insert(
-        {
-            "mention_id": f"x:{root}",
-            "model_id": "m",
-            "stage": "advocacy",
-            "sentiment": "positive",
-            "classified_at": "2026-01-01T00:00:00Z",
-        }
-    )
+    mark_as_umot_post(db, f"x:{root}")
 
     report = collect(db, fake_x)
 
@@ -250,16 +255,7 @@ def test_a_followed_reply_that_another_reply_answers_keeps_its_conversation_quer
     collect(db, fake_x)
     first = fake_x.tweet("@anna welk model heb je? ik zoek er een", bob, 100, replied_to=root)
     second = fake_x.tweet("@bob de Tour 5, zelfde als ik", cas, 90, replied_to=first)
-    db.execute("UPDATE mentions SET replies = 1 WHERE id = ?", [f"x:{root}"])
-    db["classifications"].insert(
-        {
-            "mention_id": f"x:{root}",
-            "model_id": "m",
-            "stage": "advocacy",
-            "sentiment": "positive",
-            "classified_at": "2026-01-01T00:00:00Z",
-        }
-    )
+    mark_as_umot_post(db, f"x:{root}")
 
     collect(db, fake_x)
 
