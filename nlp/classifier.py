@@ -24,9 +24,9 @@ Progress = Callable[[int], None]
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 TASKS = ("sentiment", "stage")
-# What a post with nothing to read (only media placeholders such as "[image]") is
-# labelled, by rule rather than by the model, whose guess on "[image]" would be noise:
-# no sentiment shown, no journey stage shown.
+# What a post with nothing to read (only media placeholders such as "[image]", @names and
+# links; see storage.mention.is_textless) is labelled, by rule rather than by the model,
+# whose guess would be noise: no sentiment shown, no journey stage shown.
 TEXTLESS_LABELS = {"sentiment": "neutral", "stage": "none"}
 
 

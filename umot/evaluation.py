@@ -22,7 +22,6 @@ from pathlib import Path
 from nlp.classifier import TASKS, Classifier
 from nlp.data import (
     UMSAB_REFERENCES,
-    DataError,
     Example,
     load_jsonl,
     load_umsab,
@@ -173,6 +172,3 @@ def summary_rows(results: Sequence[EvalResult]) -> list[tuple[str, str, int, flo
         for result in results
         for task, scores in result.scores.items()
     ]
-
-
-__all__ = ["DataError", "EvalResult", "EvalSet", "evaluate_set", "held_out_sets"]
