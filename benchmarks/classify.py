@@ -97,7 +97,10 @@ def main() -> None:
                 hidden = torch.tensor(
                     extractor(encoder.prefix + text, truncation=True, max_length=encoder.max_length)
                 )[0]
-                scorer.bundle.module(hidden.mean(0, keepdim=True))
+                pooled = hidden.mean(0, keepdim=True)
+                if encoder.parent_features:  # a standalone text: no parent to pool
+                    pooled = torch.cat([pooled, torch.zeros_like(pooled)], dim=-1)
+                scorer.bundle.module(pooled)
 
     seconds_naive = timed(naive)
 

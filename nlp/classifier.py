@@ -109,6 +109,7 @@ class HeadsScorer:
             prefix=info.prefix,
             pool_layers=info.pool_layers,
             context_tokens=info.context_tokens,
+            parent_features=info.parent_features,
         )
         return cls(encoder, bundle)
 

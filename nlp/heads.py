@@ -1,8 +1,10 @@
 """The trained weights on top of the encoder: two linear heads, temperatures, metadata.
 
-Both heads read the same pooled embedding, so one forward pass classifies sentiment and
-journey stage. A bundle is a folder with ``heads.safetensors``, ``heads.json`` and, when
-the encoder itself was fine-tuned, a peft LoRA ``adapter/``.
+Both heads read the same forward pass, so one pass classifies sentiment and journey
+stage. The sentiment head reads the text's pooled embedding; with ``parent_features`` the
+stage head also reads the pooled embedding of the post a reply answers. A bundle is a
+folder with ``heads.safetensors``, ``heads.json`` and, when the encoder itself was
+fine-tuned, a peft LoRA ``adapter/``.
 """
 
 from __future__ import annotations
@@ -32,25 +34,28 @@ class HeadsInfo:
     pool_layers: int = 4
     # Tokens of the answered post a reply reads as context (0: replies read alone).
     context_tokens: int = 0
+    # The stage head also reads the answered post's pooled tokens (same forward pass).
+    parent_features: bool = False
     adapter: str | None = None
     training: dict[str, Any] = field(default_factory=dict)
 
 
-def _torch_heads(dim: int, sentiment: int, stage: int) -> Any:
+def _torch_heads(dim: int, sentiment: int, stage: int, stage_dim: int) -> Any:
+    """``stage_dim`` is ``dim`` or, with parent features, twice it (text, then parent)."""
     import torch
 
     class Heads(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.sentiment = torch.nn.Linear(dim, sentiment)
-            self.stage = torch.nn.Linear(dim, stage)
+            self.stage = torch.nn.Linear(stage_dim, stage)
             self.register_buffer("sentiment_temperature", torch.ones(()))
             self.register_buffer("stage_temperature", torch.ones(()))
 
         def forward(self, pooled: Any) -> tuple[Any, Any]:
             return (
-                self.sentiment(pooled) / self.sentiment_temperature,
-                self.stage(pooled) / self.stage_temperature,
+                self.sentiment(pooled[:, :dim]) / self.sentiment_temperature,
+                self.stage(pooled[:, :stage_dim]) / self.stage_temperature,
             )
 
     return Heads()
@@ -64,7 +69,9 @@ class HeadsBundle:
 
     @classmethod
     def create(cls, info: HeadsInfo, dim: int) -> HeadsBundle:
-        return cls(info, _torch_heads(dim, len(info.sentiment_labels), len(info.stage_labels)))
+        stage_dim = dim * 2 if info.parent_features else dim
+        labels = len(info.sentiment_labels), len(info.stage_labels)
+        return cls(info, _torch_heads(dim, *labels, stage_dim))
 
     def set_linear(self, head: str, weight: np.ndarray, bias: np.ndarray) -> None:
         import torch
@@ -85,11 +92,14 @@ class HeadsBundle:
         save_file(state, str(folder / "heads.safetensors"))
         if adapter_model is not None:
             adapter = folder / "adapter"
-            adapter_model.save_pretrained(str(adapter))
+            # No embedding-layer check: it looks the base model up on the hub (offline here).
+            adapter_model.save_pretrained(str(adapter), save_embedding_layers=False)
             # No local paths in committed files, and no generated model card.
             config_file = adapter / "adapter_config.json"
             adapter_config = json.loads(config_file.read_text())
             adapter_config["base_model_name_or_path"] = self.info.encoder
+            if isinstance(adapter_config.get("target_modules"), list):  # a set in peft
+                adapter_config["target_modules"] = sorted(adapter_config["target_modules"])
             config_file.write_text(json.dumps(adapter_config, indent=2, sort_keys=True) + "\n")
             (adapter / "README.md").unlink(missing_ok=True)
             self.info.adapter = "adapter"
@@ -113,7 +123,10 @@ class HeadsBundle:
             raise HeadsError(f"cannot read the heads in {folder}: {error}") from None
         dim = state["sentiment.weight"].shape[1]
         bundle = cls.create(info, dim)
-        bundle.module.load_state_dict(state)
+        try:
+            bundle.module.load_state_dict(state)
+        except RuntimeError as error:
+            raise HeadsError(f"the heads in {folder} do not match heads.json: {error}") from None
         bundle.module.eval()
         bundle.folder = folder
         return bundle

@@ -149,7 +149,18 @@ def test_train_is_reproducible_and_its_heads_are_usable(run, tmp_path):
     info = json.loads((tmp_path / "heads1/heads.json").read_text())
     assert info["stage_labels"] == STAGES and info["training"]["stage_examples"] == 36
     run(*common, "--lora", "--epochs", "1", "--out", "lora1")
-    assert (tmp_path / "lora1/adapter/adapter_model.safetensors").is_file()
+    adapter = tmp_path / "lora1/adapter/adapter_model.safetensors"
+    assert adapter.is_file()
+    trained = adapter.read_bytes()
+    assert json.loads((tmp_path / "lora1/heads.json").read_text())["parent_features"] is True
+
+    # Refitting the heads keeps the adapter byte for byte and says how C was chosen.
+    refit = run(*common, "--keep-adapter", "--out", "lora1").output
+    assert "chose" in refit and adapter.read_bytes() == trained
+    refit_info = json.loads((tmp_path / "lora1/heads.json").read_text())["training"]
+    assert refit_info["adapter_reused"] is True
+    assert refit_info["stage_c"] in (0.01, 0.03, 0.1) and len(refit_info["stage_c_cv"]) == 3
+    assert "no adapter to reuse" in run(*common, "--keep-adapter", "--out", "heads1", code=1).output
     with (tmp_path / "config.toml").open("a") as handle:
         handle.write('heads = "lora1"\n')
     (tmp_path / "in.jsonl").write_text(json.dumps({"id": 1, "text": "great bike"}) + "\n")

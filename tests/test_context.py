@@ -52,6 +52,24 @@ def test_the_parent_changes_a_replys_features_but_not_a_standalone_posts(classif
     assert cosine < 0.9999  # the parent was read
 
 
+def test_parent_features_come_from_the_same_pass_and_are_zero_without_a_parent(classifier):
+    texts, parents = [REPLY, "Velora"], [PARENT, None]
+    with reading_context(classifier) as encoder:
+        saved = encoder.parent_features
+        try:
+            encoder.parent_features = False
+            plain = encoder.embed(texts, parents=parents)
+            encoder.parent_features = True
+            both = encoder.embed(texts, parents=parents)
+        finally:
+            encoder.parent_features = saved
+    width = encoder.dimension
+    assert plain.shape == (2, width) and both.shape == (2, 2 * width)
+    assert np.allclose(both[:, :width], plain, atol=1e-5)  # the text's own pool, unchanged
+    assert np.abs(both[0, width:]).sum() > 0  # the parent's pool
+    assert not both[1, width:].any()  # a standalone post has none
+
+
 def test_context_is_used_only_by_heads_trained_with_it(classifier):
     with reading_context(classifier, tokens=0):  # heads trained without context
         without = classifier.classify([REPLY], parents=[PARENT])[0]

@@ -311,6 +311,22 @@ def _print_overview(results: list, cv: object) -> None:
     help="Tokens of the answered post a reply reads as context (0: replies alone).",
 )
 @click.option(
+    "--parent-features/--no-parent-features",
+    default=True,
+    show_default=True,
+    help="The stage head also reads the answered post's own features (same forward pass).",
+)
+@click.option(
+    "--stage-c",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Inverse regularization of the stage head.  [default: chosen by 5-fold CV]",
+)
+@click.option(
+    "--keep-adapter",
+    is_flag=True,
+    help="Refit only the heads, on the LoRA adapter already in --out (minutes, not an hour).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False),
     default=str(BUNDLED_HEADS),
@@ -355,6 +371,9 @@ def train(
     stages_file: str,
     references: str,
     context_tokens: int,
+    parent_features: bool,
+    stage_c: float | None,
+    keep_adapter: bool,
     out: str,
     encoder: str,
     lora: bool,
@@ -406,9 +425,12 @@ def train(
                 lora=settings,
                 device=config.model.device,
                 context_tokens=context_tokens,
+                parent_features=parent_features,
+                stage_c=stage_c,
+                adapter_from=Path(out) if keep_adapter else None,
                 progress=add,
             )
-    except ModelLoadError as error:
+    except (ModelLoadError, HeadsError) as error:
         raise click.ClickException(str(error)) from None
     target = Path(out)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
