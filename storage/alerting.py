@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.db import to_db_time
+from storage.transaction import write_transaction
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class NewAlert:
 def insert_alerts(db: sqlite_utils.Database, alerts: list[NewAlert], now: datetime) -> int:
     """Store alerts whose cause is new; returns how many were new."""
     before = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "INSERT OR IGNORE INTO alerts (rule, brand, cause, mention_id, message, details, "
             "severity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -62,7 +63,7 @@ def release_alerts(db: sqlite_utils.Database, now: datetime, cooldown: timedelta
         "SELECT DISTINCT rule, brand FROM alerts WHERE released_at IS NULL"
     ).fetchall()
     released = 0
-    with db.atomic():
+    with write_transaction(db):
         for rule, brand in groups:
             last = db.execute(
                 "SELECT max(released_at) FROM alerts WHERE rule = ? AND brand IS ? "
@@ -106,7 +107,7 @@ def record_delivery(
     error: str | None = None,
 ) -> None:
     stamp = to_db_time(now)
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "INSERT INTO alert_deliveries (alert_id, channel, attempts, delivered_at, "
             "last_attempt_at, last_error) VALUES (?, ?, 1, ?, ?, ?) "

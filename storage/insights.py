@@ -31,7 +31,7 @@ def labels_of(
     found: dict[str, dict[str, Any]] = {}
     for part, marks in chunks(ids):
         for row in db.query(
-            f"SELECT mention_id, sentiment, stage FROM classifications "
+            f"SELECT mention_id, sentiment, stage FROM effective_labels "
             f"WHERE model_id = ? AND mention_id IN ({marks})",
             [model_id, *part],
         ):
@@ -51,7 +51,7 @@ def has_later_stage(
     marks = ", ".join("?" for _ in stages)
     row = db.execute(
         f"""
-        SELECT 1 FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        SELECT 1 FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         WHERE m.author_id = ? AND m.brand IS ? AND m.created_at > ? AND c.stage IN ({marks})
         LIMIT 1
         """,
@@ -74,7 +74,7 @@ def classified_posts(
     sql = f"""
         SELECT m.id, m.brand, m.text, m.url, m.created_at, m.author_id, a.handle AS author,
                c.stage, c.sentiment
-        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         LEFT JOIN authors a ON a.id = m.author_id
         WHERE m.created_at >= ? AND m.created_at < ? AND c.stage IN ({marks})
     """
@@ -105,7 +105,7 @@ def author_stage_history(
     params: list[Any] = [model_id, to_db_time(start), to_db_time(end), to_db_time(end)]
     sql = """
         SELECT m.author_id, m.brand, m.created_at, c.stage
-        FROM mentions m JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         WHERE m.author_id IN (
             SELECT DISTINCT author_id FROM mentions
             WHERE created_at >= ? AND created_at < ? AND author_id IS NOT NULL
@@ -137,8 +137,10 @@ def period_rows(
     """Time, platform, language and labels of each mention of the period, streamed."""
     params: list[Any] = [model_id, to_db_time(start), to_db_time(end)]
     sql = """
-        SELECT m.created_at, m.platform, coalesce(m.lang, c.lang) AS lang, c.sentiment, c.stage
+        SELECT m.created_at, m.platform, coalesce(m.lang, c.lang) AS lang,
+               coalesce(h.sentiment, c.sentiment) AS sentiment, coalesce(h.stage, c.stage) AS stage
         FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        LEFT JOIN human_labels h ON h.mention_id = m.id
         WHERE m.created_at >= ? AND m.created_at < ? AND m.deleted = 0
     """
     return db.query(_brand_filter(sql, params, brand), params)
@@ -165,7 +167,7 @@ def unanswered_negative(
                a.handle AS author, coalesce(a.followers, 0) AS followers,
                {ENGAGEMENT} AS engagement
         FROM mentions m
-        JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+        JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         LEFT JOIN authors a ON a.id = m.author_id
         WHERE m.created_at >= ? AND m.created_at < ? AND c.sentiment = 'negative'
           AND c.stage IN ({marks})

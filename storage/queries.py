@@ -189,7 +189,7 @@ def classification_counts(
     if column not in ("sentiment", "stage"):
         raise ValueError(f"cannot group classifications by {column!r}")
     rows = db.execute(
-        f"SELECT {column}, count(*) AS n FROM classifications WHERE model_id = ? "
+        f"SELECT {column}, count(*) AS n FROM effective_labels WHERE model_id = ? "
         f"GROUP BY {column} ORDER BY n DESC",
         [model_id],
     )
@@ -219,7 +219,7 @@ def umot_posts_to_follow(
                substr(m.conversation_id, length(m.platform) + 2) AS conversation_id
         FROM mentions m
         WHERE m.source = ? AND m.created_at >= ? AND coalesce(m.replies, 1) > 0
-          AND m.id IN (SELECT mention_id FROM classifications WHERE stage IN ({marks}))
+          AND m.id IN (SELECT mention_id FROM effective_labels WHERE stage IN ({marks}))
         ORDER BY coalesce(m.replies, 0) + coalesce(m.quotes, 0) DESC, m.created_at DESC
         LIMIT ?
         """,

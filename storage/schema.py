@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
+from storage.transaction import write_transaction
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 
@@ -267,11 +269,90 @@ def _deleted_posts_and_repost_engagement(db: sqlite_utils.Database) -> None:
     )
 
 
+def _workspace(db: sqlite_utils.Database) -> None:
+    """The workspace: users and sessions, triage, tags, history, human labels, alert handling.
+
+    ``effective_labels`` is a model's classifications with a person's correction on top;
+    every count, report and rule reads labels through it (an outer join writes the two
+    joins out instead: SQLite would materialize the whole view on the right of a LEFT
+    JOIN). Human labels are not tied to a model, so they survive a model change.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,      -- argon2; the password itself is never stored
+            role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'viewer')),
+            created_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,      -- sha256 of the cookie's token
+            user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE triage (
+            mention_id TEXT PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            status TEXT NOT NULL DEFAULT 'open',  -- open | pending | handled | ignored
+            assignee TEXT,
+            priority TEXT,
+            note TEXT,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT
+        );
+        CREATE INDEX idx_triage_status ON triage(status);
+        CREATE INDEX idx_triage_assignee ON triage(assignee) WHERE assignee IS NOT NULL;
+        CREATE TABLE mention_tags (
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (mention_id, tag)
+        );
+        CREATE INDEX idx_mention_tags_tag ON mention_tags(tag, mention_id);
+        CREATE TABLE mention_history (
+            id INTEGER PRIMARY KEY,
+            mention_id TEXT NOT NULL,
+            user_name TEXT NOT NULL,
+            at TEXT NOT NULL,
+            field TEXT NOT NULL,  -- status, assignee, priority, note, tag, sentiment, stage
+            old_value TEXT,
+            new_value TEXT
+        );
+        CREATE INDEX idx_mention_history ON mention_history(mention_id, id);
+        CREATE TABLE human_labels (
+            mention_id TEXT PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            sentiment TEXT,
+            stage TEXT,
+            labeled_by TEXT NOT NULL,
+            labeled_at TEXT NOT NULL,
+            model_id TEXT,                    -- the model shown when the person corrected it
+            model_sentiment TEXT,
+            model_stage TEXT
+        );
+        CREATE VIEW effective_labels AS
+            SELECT c.id, c.mention_id, c.model_id, c.lang,
+                   coalesce(h.sentiment, c.sentiment) AS sentiment,
+                   coalesce(h.stage, c.stage) AS stage,
+                   c.sentiment AS model_sentiment, c.stage AS model_stage,
+                   h.sentiment AS human_sentiment, h.stage AS human_stage,
+                   c.sentiment_scores, c.stage_scores, c.classified_at
+            FROM classifications c LEFT JOIN human_labels h ON h.mention_id = c.mention_id;
+        ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'new';
+        ALTER TABLE alerts ADD COLUMN handled_by TEXT;
+        ALTER TABLE alerts ADD COLUMN handled_at TEXT;
+        ALTER TABLE alerts ADD COLUMN handled_note TEXT;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _initial_schema,
     _alert_delivery,
     _bulk_text_index,
     _deleted_posts_and_repost_engagement,
+    _workspace,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -288,8 +369,13 @@ def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATI
             f"the database has schema version {current}, but this umot knows only up to "
             f"{len(migrations)}; upgrade umot (pip install -U umot) or use another database"
         )
+    ran = 0
     for version, migration in enumerate(migrations[current:], start=current + 1):
-        with db.atomic():
+        with write_transaction(db):
+            # Another process (`umot serve` beside `umot run`) may have migrated meanwhile.
+            if schema_version(db) >= version:
+                continue
             migration(db)
             db.execute(f"PRAGMA user_version = {version:d}")
-    return len(migrations) - current
+            ran += 1
+    return ran

@@ -39,7 +39,7 @@ def negative_posts(
             f"""
             SELECT {_MENTION_FIELDS}
             FROM mentions m
-            JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+            JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
             LEFT JOIN authors a ON a.id = m.author_id
             WHERE m.created_at >= ? AND c.sentiment = 'negative' AND c.stage IN ({marks})
             ORDER BY m.created_at
@@ -63,7 +63,7 @@ def responders(
             f"""
             SELECT {_MENTION_FIELDS}, m.author_id
             FROM mentions m
-            JOIN classifications c ON c.mention_id = m.id AND c.model_id = ?
+            JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
             LEFT JOIN authors a ON a.id = m.author_id
             WHERE m.id IN ({marks}) AND c.stage IN ({stage_marks})
             """,
@@ -86,10 +86,11 @@ def window_counts(
             SELECT m.brand,
                    (CAST(strftime('%s', m.created_at) AS INTEGER) - :origin) / :width AS window,
                    count(*) AS mentions,
-                   sum(c.sentiment = 'negative') AS negative,
-                   count(c.sentiment) AS classified
+                   sum(coalesce(h.sentiment, c.sentiment) = 'negative') AS negative,
+                   count(coalesce(h.sentiment, c.sentiment)) AS classified
             FROM mentions m
             LEFT JOIN classifications c ON c.mention_id = m.id AND c.model_id = :model
+            LEFT JOIN human_labels h ON h.mention_id = m.id
             WHERE m.created_at >= :start AND m.created_at < :end AND m.brand IS NOT NULL
               AND m.deleted = 0
             GROUP BY m.brand, window

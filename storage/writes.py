@@ -16,6 +16,7 @@ import sqlite_utils
 
 from storage.db import chunks, to_db_time, utc_now
 from storage.mention import CONTEXT_QUERY, Mention, Rejected
+from storage.transaction import write_transaction
 
 MAX_REJECT_RECORD_CHARS = 20_000
 
@@ -205,7 +206,7 @@ def upsert_mentions(
                 seen,
                 seen,
             )
-    with db.atomic():
+    with write_transaction(db):
         existing = _existing_ids(db, list(latest))
         db.conn.executemany(_UPSERT_AUTHOR, authors.values())
         new = [_mention_row(m, source, now) for key, m in latest.items() if key not in existing]
@@ -225,7 +226,7 @@ def index_new_text(db: sqlite_utils.Database) -> int:
     newest = db.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
     if newest <= last:
         return 0
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO mentions_fts(rowid, text) SELECT seq, text FROM mentions WHERE seq > ?",
             [last],
@@ -287,7 +288,7 @@ def store_rejects(
         )
         for r in rejects
     ]
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "INSERT INTO rejects (run_id, source, platform, native_id, reason, record, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -297,7 +298,7 @@ def store_rejects(
 
 
 def start_run(db: sqlite_utils.Database, step: str, source: str | None = None) -> int:
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             "INSERT INTO runs (step, source, started_at, status, pid) "
             "VALUES (?, ?, ?, 'running', ?)",
@@ -314,7 +315,7 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
         if pid is None or (pid != os.getpid() and not _alive(pid))
     ]
     if abandoned:
-        with db.atomic():
+        with write_transaction(db):
             db.conn.executemany(
                 "UPDATE runs SET status = 'aborted', finished_at = ?, error = ? WHERE id = ?",
                 [
@@ -345,7 +346,7 @@ def finish_run(
     rejected: int = 0,
     error: str | None = None,
 ) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, fetched = ?, inserted = ?, "
             "updated = ?, rejected = ?, error = ? WHERE id = ?",
@@ -370,7 +371,7 @@ def get_cursor(db: sqlite_utils.Database, source: str, query: str) -> str | None
 
 
 def set_cursor(db: sqlite_utils.Database, source: str, query: str, value: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO cursors (source, query, value, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(source, query) DO UPDATE SET value = excluded.value, "
@@ -397,7 +398,7 @@ def store_classifications(
     A mention without a language gets the detected one, so reports can group by it.
     """
     now = utc_now()
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "INSERT INTO classifications (mention_id, model_id, lang, sentiment, "
             "sentiment_scores, stage, stage_scores, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "

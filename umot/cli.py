@@ -241,6 +241,7 @@ def _register_commands() -> None:
     from umot.cli_ops import backup
     from umot.cli_report import report
     from umot.cli_run import alerts, run
+    from umot.cli_web import serve, user
 
     for command in (
         collect,
@@ -253,6 +254,8 @@ def _register_commands() -> None:
         alerts,
         report,
         backup,
+        user,
+        serve,
     ):
         cli.add_command(command)
 

@@ -302,6 +302,13 @@ def _default_brands() -> list[BrandConfig]:
     ]
 
 
+class ServeConfig(Section):
+    """Where `umot serve` listens; anything but loopback belongs behind a TLS proxy."""
+
+    host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     brands: list[BrandConfig] = Field(default_factory=_default_brands, min_length=1)
@@ -311,6 +318,7 @@ class Config(Section):
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
     report: ReportConfig = ReportConfig()
+    serve: ServeConfig = ServeConfig()
     # Where relative paths (database, reports) are resolved: the config file's folder.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
 

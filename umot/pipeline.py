@@ -28,6 +28,7 @@ from storage import (
     upsert_mentions,
 )
 from storage.db import describe_sqlite_error
+from storage.transaction import write_transaction
 from umot.brands import BrandMatcher
 from umot.config import Config
 from umot.sources import SourceUnavailable, build_collector
@@ -73,7 +74,7 @@ class _Batcher:
 
     def flush(self) -> None:
         """Store the batch and the cursor advances made while it filled, in one go."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             result = upsert_mentions(self.db, self.mentions, source=self.source)
             store_rejects(self.db, self.rejects, source=self.source, run_id=self.run_id)
             for query, value in self.cursors.pending.items():

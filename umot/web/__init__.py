@@ -1,0 +1,1 @@
+"""umot serve: the community manager's workspace in a browser."""

@@ -1,0 +1,58 @@
+// umot workspace: the little behaviour plain forms cannot give. No inline script anywhere.
+"use strict";
+
+(function () {
+  // On a phone the filter and bulk panels start folded, so the mentions come first.
+  if (window.matchMedia("(max-width: 760px)").matches) {
+    document.querySelectorAll("details.fold").forEach(function (box) { box.open = false; });
+  }
+
+  const pickAll = document.getElementById("pick-all");
+  if (pickAll) {
+    pickAll.addEventListener("change", function () {
+      document.querySelectorAll('input[name="ids"][form="bulk"]').forEach(function (box) {
+        box.checked = pickAll.checked;
+      });
+    });
+  }
+
+  // New mentions appear at the top of the inbox's first page while it is open.
+  const notice = document.getElementById("new-mentions");
+  const rows = document.getElementById("rows");
+  if (!notice || !rows || notice.dataset.live !== "on") {
+    return;
+  }
+  const every = 15000;
+  async function poll() {
+    const query = notice.dataset.query ? notice.dataset.query + "&" : "";
+    const url = "/inbox/new?" + query + "newer_than=" + encodeURIComponent(notice.dataset.newest);
+    try {
+      const response = await fetch(url, {
+        headers: { "X-Requested-With": "fetch" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        return;
+      }
+      const newest = response.headers.get("x-newest-seq");
+      const html = (await response.text()).trim();
+      if (newest) {
+        notice.dataset.newest = newest;
+      }
+      if (html) {
+        const holder = document.createElement("div");
+        holder.innerHTML = html; // rendered by the server's template, escaped there
+        const arrived = holder.querySelectorAll("article.mention");
+        arrived.forEach(function (row) { row.classList.add("arrived"); });
+        rows.prepend(...arrived);
+        notice.textContent = arrived.length + " new mention" + (arrived.length === 1 ? "" : "s") + " added at the top.";
+        notice.hidden = false;
+        const empty = document.querySelector(".empty");
+        if (empty) { empty.remove(); }
+      }
+    } catch (error) {
+      // offline for a moment: try again at the next tick
+    }
+  }
+  window.setInterval(poll, every);
+})();
