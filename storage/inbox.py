@@ -77,17 +77,26 @@ class Page:
     next_cursor: str | None  # "created_at|seq" of the last row, when there is more
 
 
+class CursorError(ValueError):
+    """A page cursor that this listing did not hand out."""
+
+
 def parse_cursor(cursor: str | None) -> tuple[str, int] | None:
     if not cursor:
         return None
-    created, _, seq = cursor.rpartition("|")
-    if not created or not seq.isdigit():
-        raise ValueError("the page cursor is not valid; start from the first page")
-    return created, int(seq)
+    key, _, seq = cursor.rpartition("|")
+    if not key or not seq.isdigit():
+        raise CursorError("the page cursor is not valid; start from the first page")
+    return key, int(seq)
 
 
 def _where(
-    db: sqlite_utils.Database, f: InboxFilter, params: dict[str, Any], needs: NeedsReply
+    db: sqlite_utils.Database,
+    f: InboxFilter,
+    params: dict[str, Any],
+    needs: NeedsReply,
+    *,
+    fts_joined: bool = False,
 ) -> list[str]:
     where = ["m.deleted = 0"]
     for name, expression, value in (
@@ -113,7 +122,7 @@ def _where(
         where.append(
             "EXISTS (SELECT 1 FROM mention_tags g WHERE g.mention_id = m.id AND g.tag = :tag)"
         )
-    if f.q:
+    if f.q and not fts_joined:
         params["q"] = db.quote_fts(f.q)
         where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :q)")
     if f.newer_than:
@@ -129,7 +138,10 @@ def _where(
             f"{STAGE} IN ({', '.join(stages)})",
             "m.reposted_id IS NULL",
             f"{STATUS} IN ('open', 'pending')",
-            _unanswered(needs.own_handles, params),
+            # Inside CASE, so the reply lookup runs last and only for candidates: as a
+            # term of its own SQLite ran it first, for every mention of the window.
+            f"CASE WHEN {SENTIMENT} = 'negative' "
+            f"THEN {_unanswered(needs.own_handles, params)} END",
         ]
     return where
 
@@ -158,35 +170,60 @@ def inbox_page(
 ) -> Page:
     """Newest first (or, for "needs reply", widest reach first), ``limit`` rows a page."""
     params: dict[str, Any] = {"model": model_id, "limit": limit + 1}
-    where = _where(db, f, params, needs)
+    # A search reads the full-text index newest-first (by rowid, which FTS5 walks in
+    # order) and stops at the page's end, instead of sorting every match by time: 1.1 s
+    # for a common word at 1M mentions before, a few ms after. Its order is therefore
+    # newest *collected* first.
+    searching = bool(f.q) and not f.needs_reply
+    where = _where(db, f, params, needs, fts_joined=searching)
     after = parse_cursor(cursor)
+    source = "mentions m"
     if f.needs_reply:
-        order = "reach DESC, m.seq DESC"
+        order, key = "reach DESC, m.seq DESC", "reach"
         if after:
+            if not after[0].isdigit():
+                raise CursorError("the page cursor is not valid; start from the first page")
             params["after_reach"], params["after_seq"] = int(after[0]), after[1]
             where.append(
                 f"({REACH} < :after_reach OR ({REACH} = :after_reach AND m.seq < :after_seq))"
             )
+    elif searching:
+        source = "mentions_fts f CROSS JOIN mentions m ON m.seq = f.rowid"
+        order, key = "f.rowid DESC", "seq"
+        params["q"] = db.quote_fts(f.q or "")
+        where.append("mentions_fts MATCH :q")
+        if after:
+            params["after_seq"] = after[1]
+            where.append("f.rowid < :after_seq")
     else:
-        order = "m.created_at DESC, m.seq DESC"
+        order, key = "m.created_at DESC, m.seq DESC", "created_at"
         if after:
             params["after_created"], params["after_seq"] = after
             where.append(
                 "(m.created_at < :after_created OR "
                 "(m.created_at = :after_created AND m.seq < :after_seq))"
             )
-    sql = (
-        f"SELECT {_ROW} FROM mentions m {_JOINS} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} LIMIT :limit"
-    )
-    rows = list(db.query(sql, params))
+    if f.needs_reply:
+        # Every candidate is sorted by reach: rank with the few columns that needs, then
+        # read the whole rows of the one page.
+        ranked = list(
+            db.query(
+                f"SELECT m.id, {REACH} AS reach FROM {source} {_JOINS} "
+                f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit",
+                params,
+            )
+        )
+        found = mention_rows(db, model_id, [r["id"] for r in ranked])
+        rows = [found[r["id"]] for r in ranked if r["id"] in found]
+    else:
+        sql = (
+            f"SELECT {_ROW} FROM {source} {_JOINS} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT :limit"
+        )
+        rows = list(db.query(sql, params))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        key = last["reach"] if f.needs_reply else last["created_at"]
-        next_cursor = f"{key}|{last['seq']}"
+    next_cursor = f"{rows[-1][key]}|{rows[-1]['seq']}" if more and rows else None
     _attach_parents(db, rows)
     return Page(rows, next_cursor)
 

@@ -177,9 +177,13 @@ def recent_rejects(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str,
 
 
 def latest_model_id(db: sqlite_utils.Database) -> str | None:
-    row = db.execute(
-        "SELECT model_id FROM classifications ORDER BY classified_at DESC, id DESC LIMIT 1"
-    ).fetchone()
+    """The model of the newest stored classification.
+
+    By id, the primary key: a new model's labels are new rows, so the highest id is the
+    model in use; ordering by ``classified_at`` read every row (about 200 ms at 1M
+    mentions, on every workspace page).
+    """
+    row = db.execute("SELECT model_id FROM classifications ORDER BY id DESC LIMIT 1").fetchone()
     return row[0] if row else None
 
 

@@ -231,7 +231,7 @@ def _effective_now(db: sqlite_utils.Database, mention_id: str) -> dict[str, Any]
         db.query(
             "SELECT c.model_id, c.sentiment AS model_sentiment, c.stage AS model_stage "
             "FROM classifications c WHERE c.mention_id = ? "
-            "ORDER BY c.classified_at DESC, c.id DESC LIMIT 1",
+            "ORDER BY c.id DESC LIMIT 1",
             [mention_id],
         )
     )

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from storage import open_database
+from storage import open_database, upsert_mentions
+from tests.conftest import make_mention
 from tests.web_helpers import PASSWORDS, build_database
 from umot.config import Config
 from umot.web.app import create_app
@@ -39,7 +40,9 @@ def free_port() -> int:
 def served(tmp_path):
     path = tmp_path / "web.db"
     ids = build_database(path)
-    config = Config.model_validate({"report": {"out_dir": str(tmp_path / "reports")}})
+    config = Config.model_validate(
+        {"report": {"out_dir": str(tmp_path / "reports")}, "serve": {"poll_seconds": 0.5}}
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(config, path), host="127.0.0.1", port=port, log_level="error")
@@ -98,6 +101,14 @@ def test_a_community_manager_works_the_inbox(served, browser, width):
     page.click("form.login button[type=submit]")
     page.wait_for_url(base + "/")
     shoot(page, f"inbox-{size}")
+
+    # A mention collected while the inbox is open appears at the top without a reload.
+    db = open_database(path)
+    upsert_mentions(db, [make_mention(text="Velora: net binnen, live in de inbox")], source="t")
+    db.close()
+    page.wait_for_selector("article.mention.arrived", timeout=10_000)
+    assert "live in de inbox" in page.locator("#rows article").first.inner_text()
+    assert "1 new mention" in page.locator("#new-mentions").inner_text()
 
     # The hostile post is text: no script ran, no image tag, the long word stays inside.
     hostile = page.locator("article.mention", has_text="<script>alert('x')</script>")

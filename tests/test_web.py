@@ -94,7 +94,11 @@ def test_inbox_shows_labels_context_and_escapes_hostile_text(web):
         ("brand=Smaakdoos", ["Smaakdoos is top"], ["Blijf weg"]),
         ("stage=advocacy&sentiment=negative", ["Blijf weg"], ["Smaakdoos is top"]),
         ("q=klantenservice", ["accu is na drie weken"], ["Blijf weg"]),
-        ("view=needs-reply&since=2026-11-01", ["accu is na drie weken"], ["Blijf weg", "Smaakdoos"]),
+        (
+            "view=needs-reply&since=2026-11-01",
+            ["accu is na drie weken"],
+            ["Blijf weg", "Smaakdoos"],
+        ),
     ],
 )
 def test_inbox_filters(web, query, shown, hidden):
@@ -267,7 +271,7 @@ def test_hostile_text_in_the_mention_page_is_text(web):
     assert HOSTILE[:10] not in page
 
 
-def test_needs_reply_looks_back_two_weeks_unless_told(web):
+def test_needs_reply_looks_back_a_week_unless_told(web):
     from datetime import UTC, datetime, timedelta
 
     from storage import upsert_mentions
@@ -291,7 +295,7 @@ def test_needs_reply_looks_back_two_weeks_unless_told(web):
     log_in(client, "bram")
     recent = client.get("/?view=needs-reply").text
     assert "vandaag nog" in recent and "vorige maand" not in recent
-    assert "from the last 14 days" in recent
+    assert "from the last 7 days" in recent
     older = client.get("/?view=needs-reply&since=2026-01-01").text
     assert "vandaag nog" in older and "vorige maand" in older
-    assert "of the last 14 days" in client.get("/overview").text
+    assert "of the last 7 days" in client.get("/overview").text

@@ -307,6 +307,7 @@ class ServeConfig(Section):
 
     host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    poll_seconds: float = Field(default=15, ge=0.5, le=3600)  # new mentions in the inbox
 
 
 class Config(Section):

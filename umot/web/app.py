@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storage import StorageError, open_database
 from storage.db import describe_sqlite_error
+from storage.inbox import CursorError
 from storage.queries import latest_model_id
 from storage.users import session_user
 from storage.workspace import WorkspaceError
@@ -207,6 +208,7 @@ def create_app(config: Config, database: Path | None = None) -> Starlette:
         exception_handlers={
             BadRequest: _bad_request,
             WorkspaceError: _bad_request,
+            CursorError: _bad_request,
             Forbidden: _forbidden,
             HTTPException: _http_error,
             sqlite3.OperationalError: _database_error,

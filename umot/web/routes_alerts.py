@@ -11,7 +11,7 @@ from starlette.routing import Route
 from storage.workspace import ALERT_STATES, alerts_page, handle_alert
 from umot.web.app import BadRequest, Workspace, page
 from umot.web.routes_inbox import safe_back
-from umot.web.security import User, checked_form, require_editor
+from umot.web.security import User, editor_form
 
 
 @page
@@ -48,8 +48,7 @@ async def alerts(request: Request, user: User) -> Response:
 @page
 async def handle(request: Request, user: User) -> Response:
     workspace: Workspace = request.app.state.workspace
-    form = await checked_form(request, user.csrf_token)
-    require_editor(user)
+    form = await editor_form(request, user)
     alert_id = request.path_params["alert_id"]
     state = str(form.get("state") or "")
     note = str(form.get("note") or "")

@@ -21,11 +21,10 @@ from storage.inbox import (
     Page,
     filter_choices,
     inbox_page,
-    parse_cursor,
 )
 from storage.workspace import PRIORITIES, STATUSES, TriageChange, apply_triage, set_labels
 from umot.web.app import BadRequest, Workspace, page
-from umot.web.security import User, checked_form, require_editor
+from umot.web.security import User, editor_form
 
 FILTER_KEYS = (
     "brand",
@@ -45,9 +44,10 @@ PLATFORMS = ("x", "reddit", "mastodon", "rss")
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _PLATFORM = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_IDS = 500
-# "Needs reply" looks this far back unless a start date is chosen: an answer to a
-# complaint from last month rarely helps, and the queue stays one a person can finish.
-NEEDS_REPLY_DAYS = 14
+# "Needs reply" looks a week back (the weekly report's span) unless a start date is chosen:
+# an answer to last month's complaint rarely helps, and the queue stays finishable (and
+# quick at 1M mentions: 0.26 s at the 95th percentile with 14 days; see the README).
+NEEDS_REPLY_DAYS = 7
 
 
 def _day(value: str, name: str) -> date:
@@ -119,10 +119,6 @@ async def inbox(request: Request, user: User) -> Response:
     workspace: Workspace = request.app.state.workspace
     f = parse_filter(request.query_params, workspace)
     cursor = request.query_params.get("cursor") or None
-    try:
-        parse_cursor(cursor)
-    except ValueError as error:
-        raise BadRequest(str(error)) from None
     result, choices, newest = await workspace.call(lambda db: _inbox(db, workspace, f, cursor))
     filters = current_filters(request.query_params)
     next_url = (
@@ -142,6 +138,7 @@ async def inbox(request: Request, user: User) -> Response:
             "next_url": next_url,
             "first_page": cursor is None,
             "needs_reply_days": NEEDS_REPLY_DAYS,
+            "poll_seconds": workspace.config.serve.poll_seconds,
             "newest_seq": newest,
             "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         },
@@ -224,8 +221,7 @@ def apply_form(
 async def bulk(request: Request, user: User) -> Response:
     """Triage and/or correct the checked mentions (or one mention's own form)."""
     workspace: Workspace = request.app.state.workspace
-    form = await checked_form(request, user.csrf_token)
-    require_editor(user)
+    form = await editor_form(request, user)
     ids = [str(i) for i in form.getlist("ids") if str(i)]
     if not ids:
         raise BadRequest("choose at least one mention (tick its box) first")

@@ -21,7 +21,7 @@ from storage.inbox import count_needing_reply
 from umot.reporting import journey_of, write_report
 from umot.web.app import BadRequest, Workspace, page
 from umot.web.routes_inbox import NEEDS_REPLY_DAYS, needs_of
-from umot.web.security import REPORT_CSP, User, checked_form, require_editor
+from umot.web.security import REPORT_CSP, User, editor_form
 
 REPORT_SUFFIXES = {".html": "text/html; charset=utf-8", ".md": "text/plain; charset=utf-8"}
 
@@ -124,8 +124,7 @@ async def report_file(request: Request, user: User) -> Response:
 @page
 async def write(request: Request, user: User) -> Response:
     workspace: Workspace = request.app.state.workspace
-    form = await checked_form(request, user.csrf_token)
-    require_editor(user)
+    form = await editor_form(request, user)
     week = str(form.get("week") or "").strip() or None
     brand = str(form.get("brand") or "").strip() or None
     try:

@@ -66,6 +66,13 @@ async def checked_form(request: Request, expected: str) -> FormData:
     return form
 
 
+async def editor_form(request: Request, user: User) -> FormData:
+    """The form of a change: its CSRF token checked first, then the user's right to edit."""
+    form = await checked_form(request, user.csrf_token)
+    require_editor(user)
+    return form
+
+
 def cookie_options(request: Request) -> dict[str, Any]:
     return {
         "httponly": True,

@@ -22,7 +22,7 @@
   if (!notice || !rows || notice.dataset.live !== "on") {
     return;
   }
-  const every = 15000;
+  const every = Math.max(500, 1000 * Number(notice.dataset.every || 15));
   async function poll() {
     const query = notice.dataset.query ? notice.dataset.query + "&" : "";
     const url = "/inbox/new?" + query + "newer_than=" + encodeURIComponent(notice.dataset.newest);
