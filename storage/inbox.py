@@ -140,8 +140,7 @@ def _where(
             f"{STATUS} IN ('open', 'pending')",
             # Inside CASE, so the reply lookup runs last and only for candidates: as a
             # term of its own SQLite ran it first, for every mention of the window.
-            f"CASE WHEN {SENTIMENT} = 'negative' "
-            f"THEN {_unanswered(needs.own_handles, params)} END",
+            f"CASE WHEN {SENTIMENT} = 'negative' THEN {_unanswered(needs.own_handles, params)} END",
         ]
     return where
 
