@@ -40,6 +40,14 @@ class TriageChange:
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
 
+    @property
+    def empty(self) -> bool:
+        return (
+            all(v is None for v in (self.status, self.assignee, self.priority, self.note))
+            and not self.add_tags
+            and not self.remove_tags
+        )
+
     def check(self, users: Iterable[str]) -> None:
         if self.status is not None and self.status not in STATUSES:
             raise WorkspaceError(f"status must be one of {', '.join(STATUSES)}")

@@ -187,6 +187,17 @@ def test_bulk_triage_and_correction_need_an_editor_and_a_token(web):
     )
     assert bad.status_code == 400 and "status must be" in bad.text
     assert client.post("/mentions/bulk", data={"csrf_token": token}).status_code == 400
+    half = client.post(
+        "/mentions/bulk",
+        data={
+            "ids": ids["hostile"],
+            "status": "ignored",
+            "set_stage": "bliss",
+            "csrf_token": token,
+        },
+    )
+    assert half.status_code == 400 and "stage must be" in half.text
+    assert stored(path, "SELECT count(*) FROM triage WHERE status = 'ignored'") == [(0,)]
 
 
 def test_mention_page_draws_the_thread_and_the_influence(web):

@@ -22,6 +22,7 @@ from storage.inbox import (
     filter_choices,
     inbox_page,
 )
+from storage.transaction import write_transaction
 from storage.workspace import PRIORITIES, STATUSES, TriageChange, apply_triage, set_labels
 from umot.web.app import BadRequest, Workspace, page
 from umot.web.security import User, editor_form
@@ -197,23 +198,25 @@ def triage_change(form: FormData) -> TriageChange:
 def apply_form(
     db: sqlite_utils.Database, workspace: Workspace, ids: list[str], form: FormData, user: str
 ) -> int:
-    """Triage and corrections from one form, in the order a person would expect."""
+    """Triage and corrections from one form, in one transaction: a refused value (an
+    unknown stage) leaves nothing half done."""
     changed = 0
     change = triage_change(form)
-    if any(v not in (None, ()) for v in vars(change).values()):
-        changed += apply_triage(db, ids, change, user)
     sentiment = str(form.get("set_sentiment") or "") or None
     stage = str(form.get("set_stage") or "") or None
-    if sentiment or stage:
-        changed += set_labels(
-            db,
-            ids,
-            user,
-            sentiment=sentiment,
-            stage=stage,
-            sentiments=SENTIMENTS,
-            stages=workspace.config.journey.stages,
-        )
+    with write_transaction(db):
+        if not change.empty:
+            changed += apply_triage(db, ids, change, user)
+        if sentiment or stage:
+            changed += set_labels(
+                db,
+                ids,
+                user,
+                sentiment=sentiment,
+                stage=stage,
+                sentiments=SENTIMENTS,
+                stages=workspace.config.journey.stages,
+            )
     return changed
 
 

@@ -6,6 +6,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 from starlette.exceptions import HTTPException
@@ -70,8 +71,14 @@ async def overview(request: Request, user: User) -> Response:
     except ReportError as error:
         raise BadRequest(str(error)) from None
     found = await workspace.call(lambda db: _overview(db, workspace, brand, week))
+    zone = ZoneInfo(workspace.config.report.timezone)
+    year, number, _ = datetime.now(UTC).astimezone(zone).date().isocalendar()
+    current = f"{year}-W{number:02d}"
     return workspace.render(
-        request, "overview.html.j2", {**found, "brand": brand, "week": week}, user=user
+        request,
+        "overview.html.j2",
+        {**found, "brand": brand, "week": week, "current_week": current},
+        user=user,
     )
 
 
