@@ -102,7 +102,11 @@ class FileCollector:
         self.name = f"import:{self.path.name}"
 
     def collect(self, cursors: Cursors | None = None) -> Iterator[Item]:
-        rows = self._jsonl_rows() if self.format == "jsonl" else self._csv_rows()
+        rows = (
+            jsonl_records(self.path)
+            if self.format == "jsonl"
+            else csv_records(self.path, {"id", "text", "created_at"})
+        )
         for line, record in rows:
             if isinstance(record, Rejected):
                 yield record
@@ -117,78 +121,6 @@ class FileCollector:
                 )
             yield item
 
-    def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
-        with self.path.open("rb") as handle:
-            for number, raw_line in enumerate(handle, start=1):
-                if not raw_line.strip():
-                    continue
-                try:
-                    text = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
-                    record = json.loads(text)
-                except UnicodeDecodeError as error:
-                    yield (
-                        number,
-                        Rejected(
-                            f"line {number}: not valid UTF-8 ({error.reason} "
-                            f"at byte {error.start})",
-                            raw_line,
-                        ),
-                    )
-                    continue
-                except json.JSONDecodeError as error:
-                    yield (
-                        number,
-                        Rejected(
-                            f"line {number}: invalid JSON: {error.msg} (column {error.colno})",
-                            raw_line,
-                        ),
-                    )
-                    continue
-                if not isinstance(record, dict):
-                    yield (
-                        number,
-                        Rejected(
-                            f"line {number}: expected a JSON object, got {type(record).__name__}",
-                            raw_line,
-                        ),
-                    )
-                    continue
-                yield number, record
-
-    def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
-        data = self.path.read_bytes()
-        # surrogateescape keeps the file readable; rows holding bad bytes are rejected.
-        text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-        delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
-        # Long fields are judged by the Mention rules (text up to 100,000 characters),
-        # not by the csv module's 128 KB default, which would end the whole file.
-        csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-        if not reader.fieldnames:
-            raise ImportFormatError(f"{self.path.name} is empty or has no header row")
-        missing = {"id", "text", "created_at"} - {name.strip() for name in reader.fieldnames}
-        if missing:
-            raise ImportFormatError(
-                f"{self.path.name}: header lacks the column(s) {', '.join(sorted(missing))}"
-            )
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:  # e.g. an unterminated quote: this row, not the file
-                yield reader.line_num, Rejected(f"line {reader.line_num}: {error}", None)
-                continue
-            number = reader.line_num
-            if None in row:
-                yield number, Rejected(f"line {number}: more cells than header columns", row)
-                continue
-            record = {key.strip(): value for key, value in row.items()}
-            if any(_has_bad_bytes(value) for value in record.values()):
-                yield number, Rejected(f"line {number}: not valid UTF-8", _escape(record))
-                continue
-            yield number, record
-
 
 def _has_bad_bytes(value: str | None) -> bool:
     return value is not None and any("\udc80" <= char <= "\udcff" for char in value)
@@ -201,3 +133,78 @@ def _escape(record: dict[str, Any]) -> dict[str, Any]:
         else value
         for key, value in record.items()
     }
+
+
+def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+    """(line number, object) per non-empty line; a bad line is a ``Rejected``."""
+    with path.open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            if not raw_line.strip():
+                continue
+            try:
+                text = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
+                record = json.loads(text)
+            except UnicodeDecodeError as error:
+                yield (
+                    number,
+                    Rejected(
+                        f"line {number}: not valid UTF-8 ({error.reason} at byte {error.start})",
+                        raw_line,
+                    ),
+                )
+                continue
+            except json.JSONDecodeError as error:
+                yield (
+                    number,
+                    Rejected(
+                        f"line {number}: invalid JSON: {error.msg} (column {error.colno})",
+                        raw_line,
+                    ),
+                )
+                continue
+            if not isinstance(record, dict):
+                yield (
+                    number,
+                    Rejected(
+                        f"line {number}: expected a JSON object, got {type(record).__name__}",
+                        raw_line,
+                    ),
+                )
+                continue
+            yield number, record
+
+
+def csv_records(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+    """(line number, row) per CSV/TSV row; ``required`` columns must be in the header."""
+    data = path.read_bytes()
+    # surrogateescape keeps the file readable; rows holding bad bytes are rejected.
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    # Long fields are judged by the Mention rules (text up to 100,000 characters),
+    # not by the csv module's 128 KB default, which would end the whole file.
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise ImportFormatError(f"{path.name} is empty or has no header row")
+    missing = required - {name.strip() for name in reader.fieldnames}
+    if missing:
+        raise ImportFormatError(
+            f"{path.name}: header lacks the column(s) {', '.join(sorted(missing))}"
+        )
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # e.g. an unterminated quote: this row, not the file
+            yield reader.line_num, Rejected(f"line {reader.line_num}: {error}", None)
+            continue
+        number = reader.line_num
+        if None in row:
+            yield number, Rejected(f"line {number}: more cells than header columns", row)
+            continue
+        record = {key.strip(): value for key, value in row.items()}
+        if any(_has_bad_bytes(value) for value in record.values()):
+            yield number, Rejected(f"line {number}: not valid UTF-8", _escape(record))
+            continue
+        yield number, record

@@ -237,6 +237,7 @@ def main() -> None:
 
 def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
+    from umot.cli_labels import label
     from umot.cli_nlp import classify, evaluate, train
     from umot.cli_ops import backup
     from umot.cli_report import report
@@ -256,6 +257,7 @@ def _register_commands() -> None:
         backup,
         user,
         serve,
+        label,
     ):
         cli.add_command(command)
 
