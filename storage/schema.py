@@ -347,12 +347,38 @@ def _workspace(db: sqlite_utils.Database) -> None:
     )
 
 
+def _review_margin(db: sqlite_utils.Database) -> None:
+    """How sure the model was of each label (the smaller top-two margin of the two tasks),
+    indexed per model so the review queue reads the least sure first without a sort."""
+    import json
+
+    from storage.writes import certainty
+
+    db.execute("ALTER TABLE classifications ADD COLUMN margin REAL")
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT id, sentiment_scores, stage_scores FROM classifications WHERE id > ? "
+            "ORDER BY id LIMIT 5000",
+            [last],
+        ).fetchall()
+        if not rows:
+            break
+        db.conn.executemany(
+            "UPDATE classifications SET margin = ? WHERE id = ?",
+            [(certainty(json.loads(s or "{}"), json.loads(t or "{}")), key) for key, s, t in rows],
+        )
+        last = rows[-1][0]
+    db.execute("CREATE INDEX idx_classifications_margin ON classifications(model_id, margin)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _initial_schema,
     _alert_delivery,
     _bulk_text_index,
     _deleted_posts_and_repost_engagement,
     _workspace,
+    _review_margin,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -390,6 +390,17 @@ class ClassificationRow:
     stage_scores: dict[str, float]
 
 
+def top_margin(scores: dict[str, float]) -> float:
+    """How far the model's first choice is ahead of its second (1.0 with one choice)."""
+    top = sorted((float(v) for v in scores.values()), reverse=True)
+    return 1.0 if len(top) < 2 else round(top[0] - top[1], 4)
+
+
+def certainty(sentiment_scores: dict[str, float], stage_scores: dict[str, float]) -> float:
+    """The smaller margin of the two tasks: the review queue shows the smallest first."""
+    return min(top_margin(sentiment_scores), top_margin(stage_scores))
+
+
 def store_classifications(
     db: sqlite_utils.Database, model_id: str, rows: Sequence[ClassificationRow]
 ) -> int:
@@ -401,11 +412,12 @@ def store_classifications(
     with write_transaction(db):
         db.conn.executemany(
             "INSERT INTO classifications (mention_id, model_id, lang, sentiment, "
-            "sentiment_scores, stage, stage_scores, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "sentiment_scores, stage, stage_scores, classified_at, margin) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(mention_id, model_id) DO UPDATE SET lang = excluded.lang, "
             "sentiment = excluded.sentiment, sentiment_scores = excluded.sentiment_scores, "
             "stage = excluded.stage, stage_scores = excluded.stage_scores, "
-            "classified_at = excluded.classified_at",
+            "classified_at = excluded.classified_at, margin = excluded.margin",
             [
                 (
                     r.mention_id,
@@ -416,6 +428,7 @@ def store_classifications(
                     r.stage,
                     json.dumps(r.stage_scores),
                     now,
+                    certainty(r.sentiment_scores, r.stage_scores),
                 )
                 for r in rows
             ],
