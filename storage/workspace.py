@@ -323,3 +323,55 @@ def alerts_page(
         except ValueError:
             row["why"] = None
     return rows, rows[-1]["id"] if more and rows else None
+
+
+def restore_labels(
+    db: sqlite_utils.Database,
+    mention_id: str,
+    user: str,
+    *,
+    sentiment: str | None,
+    stage: str | None,
+) -> None:
+    """Put a mention's human labels back to exactly these values (None: no human label),
+    as an undo does; the change is kept in the history like any other."""
+    now = utc_now()
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT sentiment, stage FROM human_labels WHERE mention_id = ?", [mention_id]
+        ).fetchone()
+        before = {"sentiment": row[0], "stage": row[1]} if row else {}
+        if sentiment is None and stage is None:
+            db.execute("DELETE FROM human_labels WHERE mention_id = ?", [mention_id])
+        elif row:
+            db.execute(
+                "UPDATE human_labels SET sentiment = ?, stage = ?, labeled_by = ?, "
+                "labeled_at = ? WHERE mention_id = ?",
+                [sentiment, stage, user, now, mention_id],
+            )
+        else:
+            current = _effective_now(db, mention_id)
+            db.execute(
+                "INSERT INTO human_labels (mention_id, sentiment, stage, labeled_by, "
+                "labeled_at, model_id, model_sentiment, model_stage) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    mention_id,
+                    sentiment,
+                    stage,
+                    user,
+                    now,
+                    current.get("model_id"),
+                    current.get("model_sentiment"),
+                    current.get("model_stage"),
+                ],
+            )
+        after = {"sentiment": sentiment, "stage": stage}
+        _record(
+            db,
+            [
+                (mention_id, user, now, f"{task} (undo)", before.get(task), after[task])
+                for task in ("sentiment", "stage")
+                if before.get(task) != after[task]
+            ],
+        )

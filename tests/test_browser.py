@@ -162,3 +162,35 @@ def test_a_community_manager_works_the_inbox(served, browser, width):
     assert page.locator(".charts img").count() == 2
     shoot(page, f"overview-{size}")
     assert errors == []
+
+
+def test_labelling_by_keyboard_in_the_review_queue(served, browser):
+    base, _, path = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "bram")
+    page.fill("input[name=password]", PASSWORDS["bram"])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(base + "/")
+    page.goto(base + "/review")
+    first = page.locator("#review input[name=id]").get_attribute("value")
+
+    page.keyboard.press("2")  # consideration
+    page.keyboard.press("0")  # neutral
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#undo")
+    assert stored(path, "SELECT mention_id, stage, sentiment FROM human_labels") == [
+        (first, "consideration", "neutral")
+    ]
+    shoot(page, "review-desktop")
+    assert page.locator("#review input[name=id]").get_attribute("value") != first
+
+    page.keyboard.press("z")  # undo
+    page.wait_for_load_state()
+    page.wait_for_selector("#undo", state="detached")
+    assert stored(path, "SELECT count(*) FROM human_labels") == [(0,)]
+    assert page.locator("#review input[name=id]").get_attribute("value") == first
+
+    page.keyboard.press("s")  # skip
+    page.wait_for_url("**skip=**")
+    assert page.locator("#review input[name=id]").get_attribute("value") != first

@@ -310,3 +310,44 @@ def test_needs_reply_looks_back_a_week_unless_told(web):
     older = client.get("/?view=needs-reply&since=2026-01-01").text
     assert "vandaag nog" in older and "vorige maand" in older
     assert "of the last 7 days" in client.get("/overview").text
+
+
+def test_review_queue_labels_least_sure_first_and_undoes(web):
+    client, ids, path = web
+    db = open_database(path)
+    db.execute("UPDATE classifications SET margin = 0.9")
+    db.execute("UPDATE classifications SET margin = 0.05 WHERE mention_id = ?", [ids["answered"]])
+    db.conn.commit()
+    db.close()
+    token = log_in(client, "bram")
+
+    page = client.get("/review").text
+    assert "Blijf weg bij Velora" in page and 'name="stage" value="advocacy"' in page
+    saved = client.post(
+        "/review/label",
+        data={
+            "id": ids["answered"],
+            "stage": "experience",
+            "sentiment": "negative",
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 303 and "undo=" in saved.headers["location"]
+    assert stored(path, "SELECT stage, sentiment, labeled_by FROM human_labels") == [
+        ("experience", "negative", "bram")
+    ]
+    after = client.get(saved.headers["location"]).text
+    next_form = after.split('<form id="review"')[1].split("</form>")[0]
+    assert f'value="{ids["answered"]}"' not in next_form  # the queue moved on
+    assert 'action="/review/undo"' in after
+
+    client.post("/review/undo", data={"id": ids["answered"], "csrf_token": token})
+    assert stored(path, "SELECT count(*) FROM human_labels") == [(0,)]
+    assert "Blijf weg bij Velora" in client.get("/review").text  # back in the queue
+
+    bad = client.post(
+        "/review/label", data={"id": ids["answered"], "stage": "bliss", "csrf_token": token}
+    )
+    assert bad.status_code == 400
+    log_in(client, "vera")
+    assert "Save and next" not in client.get("/review").text  # viewers only look

@@ -190,7 +190,14 @@ class SecurityHeaders:
 
 
 def create_app(config: Config, database: Path | None = None) -> Starlette:
-    from umot.web import routes_alerts, routes_auth, routes_inbox, routes_mention, routes_pages
+    from umot.web import (
+        routes_alerts,
+        routes_auth,
+        routes_inbox,
+        routes_mention,
+        routes_pages,
+        routes_review,
+    )
 
     workspace = Workspace(config, database)
     workspace.db()  # fail now, not on the first request, if the database cannot be used
@@ -200,6 +207,7 @@ def create_app(config: Config, database: Path | None = None) -> Starlette:
         *routes_mention.ROUTES,
         *routes_alerts.ROUTES,
         *routes_pages.ROUTES,
+        *routes_review.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

@@ -16,6 +16,32 @@
     });
   }
 
+  // The review page: a key per label, Enter saves, s skips, z undoes the last label.
+  const review = document.getElementById("review");
+  if (review) {
+    document.addEventListener("keydown", function (event) {
+      const target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey ||
+          (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.type !== "radio")) {
+        return;
+      }
+      const key = event.key === "=" ? "+" : event.key;
+      const choice = review.querySelector('input[type="radio"][data-key="' + CSS.escape(key) + '"]');
+      if (choice) {
+        choice.checked = true;
+        event.preventDefault();
+      } else if (key === "Enter") {
+        event.preventDefault();
+        review.requestSubmit();
+      } else if (key === "s") {
+        document.getElementById("skip").click();
+      } else if (key === "z") {
+        const undo = document.getElementById("undo");
+        if (undo) { undo.requestSubmit(); }
+      }
+    });
+  }
+
   // New mentions appear at the top of the inbox's first page while it is open.
   const notice = document.getElementById("new-mentions");
   const rows = document.getElementById("rows");
