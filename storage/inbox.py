@@ -241,13 +241,6 @@ def count_needing_reply(
     ).fetchone()[0]
 
 
-def newer_than(db: sqlite_utils.Database, seq: int) -> int:
-    """How many mentions arrived after ``seq`` (the newest the page showed)."""
-    return db.execute(
-        "SELECT count(*) FROM mentions WHERE seq > ? AND deleted = 0", [seq]
-    ).fetchone()[0]
-
-
 def _attach_parents(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
     """Each row gets what it replies to or quotes (text and author), for thread context."""
     wanted = {r["parent_id"] or r["quoted_id"] for r in rows} - {None}

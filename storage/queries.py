@@ -17,23 +17,29 @@ COUNTED = "deleted = 0"
 
 
 def unclassified_mentions(
-    db: sqlite_utils.Database, model_id: str, *, batch_size: int = 256
+    db: sqlite_utils.Database,
+    model_id: str,
+    *,
+    batch_size: int = 256,
+    newest_first: bool = False,
 ) -> Iterator[list[dict[str, Any]]]:
     """Batches of mentions that have no classification by ``model_id`` yet, each with the
     text of the post it replies to or quotes (``parent_text``) where that is stored.
 
     Pages by ``seq`` rather than OFFSET, so it stays fast on millions of rows and keeps
-    working while the caller writes classifications between batches.
+    working while the caller writes classifications between batches. ``newest_first``
+    serves the workspace after a model change: recent mentions get the new labels first.
     """
-    last_seq = 0
+    step, order = ("<", "DESC") if newest_first else (">", "")
+    last_seq = 2**63 - 1 if newest_first else 0
     while True:
         rows = list(
             db.query(
                 "SELECT m.seq, m.id, m.text, m.lang, p.text AS parent_text FROM mentions m "
                 "LEFT JOIN mentions p ON p.id = coalesce(m.parent_id, m.quoted_id) "
-                "AND p.deleted = 0 "
-                "WHERE m.seq > ? AND m.deleted = 0 AND NOT EXISTS (SELECT 1 FROM classifications c "
-                "WHERE c.mention_id = m.id AND c.model_id = ?) ORDER BY m.seq LIMIT ?",
+                f"AND p.deleted = 0 WHERE m.seq {step} ? AND m.deleted = 0 "
+                "AND NOT EXISTS (SELECT 1 FROM classifications c "
+                f"WHERE c.mention_id = m.id AND c.model_id = ?) ORDER BY m.seq {order} LIMIT ?",
                 [last_seq, model_id, batch_size],
             )
         )

@@ -103,3 +103,26 @@ def test_file_classification_writes_one_line_per_input(classifier, tmp_path):
     assert "invalid JSON" in lines[1]["error"] and "string 'text'" in lines[3]["error"]
     assert set(lines[0]) == {"id", "lang", "sentiment", "sentiment_scores", "stage", "stage_scores"}
     assert np.isclose(sum(lines[2]["stage_scores"].values()), 1, atol=1e-3)
+
+
+def test_a_backlog_is_classified_newest_first_a_bounded_number_at_a_time(db, classifier):
+    from storage import upsert_mentions
+    from storage.queries import unclassified_mentions
+    from tests.conftest import make_mention
+    from umot.classify import classify_database
+
+    mentions = [make_mention(native_id=f"b{i}", text=f"Velora bericht {i}") for i in range(5)]
+    upsert_mentions(db, mentions, source="t")
+    newest = [m.key for m in reversed(mentions)]
+    queued = [
+        r["id"] for b in unclassified_mentions(db, "m", batch_size=2, newest_first=True) for r in b
+    ]
+    assert queued == newest
+
+    first = classify_database(db, classifier, limit=2, newest_first=True)
+    assert (first.classified, first.remaining) == (2, 3)
+    done = {r[0] for r in db.execute("SELECT mention_id FROM classifications")}
+    assert done == set(newest[:2])
+    second = classify_database(db, classifier, limit=2, newest_first=True)  # resumes
+    assert (second.classified, second.remaining) == (2, 1)
+    assert {r[0] for r in db.execute("SELECT mention_id FROM classifications")} == set(newest[:4])

@@ -72,13 +72,24 @@ def classify_database(
     batch_size: int = DB_BATCH,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
 ) -> ClassifyReport:
+    """Classify what ``classifier`` has not labeled yet; at most ``limit`` mentions per call
+    (the rest stay for the next call: `umot run` works through a backlog cycle by cycle)."""
     report = ClassifyReport(classifier.model_id)
     if on_total is not None:
         on_total(count_unclassified(db, classifier.model_id))
     run_id = start_run(db, "classify", classifier.model_id)
     try:
-        for batch in unclassified_mentions(db, classifier.model_id, batch_size=batch_size):
+        size = min(batch_size, limit) if limit else batch_size
+        batches = unclassified_mentions(
+            db, classifier.model_id, batch_size=size, newest_first=newest_first
+        )
+        for batch in batches:
+            if limit is not None and report.classified >= limit:
+                break
+            batch = batch[: limit - report.classified] if limit is not None else batch
             predictions = classifier.classify(
                 [row["text"] for row in batch],
                 [row["lang"] for row in batch],

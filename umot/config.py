@@ -175,6 +175,9 @@ class ScheduleConfig(Section):
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = "monday"
     report_hour: int = Field(default=8, ge=0, le=23)
+    # Mentions `umot run` classifies per cycle, newest first (about 3 minutes on 2 cores);
+    # a bigger backlog (a new model) is worked through over the next cycles.
+    classify_per_cycle: int = Field(default=20_000, ge=1)
 
 
 class ChannelConfig(Section):

@@ -173,7 +173,14 @@ class Runner:
                     error=f"{type(error).__name__}: {error}",
                 )
                 raise
-        report.classified = classify_database(self.db, self._classifier).classified
+        # Newest first and a bounded number per cycle: after a model change the inbox
+        # shows the new labels on recent mentions soon, and collecting never waits hours.
+        report.classified = classify_database(
+            self.db,
+            self._classifier,
+            limit=self.config.schedule.classify_per_cycle,
+            newest_first=True,
+        ).classified
 
     def _weekly_report(self, report: CycleReport) -> None:
         """On the configured weekday and hour: last week's report, once, then delivered."""
