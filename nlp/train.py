@@ -60,14 +60,19 @@ def seed_everything(seed: int) -> None:
 
 
 def _fit_logistic(
-    x: np.ndarray, y: np.ndarray, labels: Sequence[str], c: float, seed: int
+    x: np.ndarray,
+    y: np.ndarray,
+    labels: Sequence[str],
+    c: float,
+    seed: int,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Standardize, fit a multinomial logistic regression, fold both into one linear layer."""
     from sklearn.linear_model import LogisticRegression
 
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
-    model.fit((x - mean) / std, y)
+    model.fit((x - mean) / std, y, sample_weight=weights)
     order = [list(model.classes_).index(label) for label in labels]
     coef, intercept = model.coef_[order], model.intercept_[order]
     weight = coef / std

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import sqlite_utils
@@ -18,6 +19,7 @@ from nlp.classifier import Classifier, HeadsScorer, Scorer
 from nlp.data import iter_jsonl
 from nlp.heads import BUNDLED_HEADS
 from nlp.hf import SequenceClassificationScorer, ZeroShotScorer, local_or_hub
+from nlp.versions import VersionStore, models_folder
 from storage import finish_run, start_run
 from storage.queries import count_unclassified, unclassified_mentions
 from storage.writes import ClassificationRow, store_classifications
@@ -27,13 +29,22 @@ DB_BATCH = 256
 Progress = Callable[[int], None]
 
 
-def build_classifier(config: Config) -> Classifier:
+def heads_folder(config: Config, database: Path | None = None) -> Path:
+    """``model.heads``; "bundled" means the model version in use beside the database (see
+    `umot model`), or the weights shipped with umot when there is none."""
+    if config.model.heads != "bundled":
+        return config.resolve(config.model.heads)
+    current = VersionStore(models_folder(database or config.database_path)).current_path()
+    return current or BUNDLED_HEADS
+
+
+def build_classifier(config: Config, database: Path | None = None) -> Classifier:
     model = config.model
     cache_dir = config.resolve(model.cache_dir)
     stages = config.journey.stages
     scorers: dict[str, Scorer] = {}
     if model.sentiment is None or model.stage is None:
-        heads_dir = BUNDLED_HEADS if model.heads == "bundled" else config.resolve(model.heads)
+        heads_dir = heads_folder(config, database)
         heads = HeadsScorer.load(
             heads_dir,
             cache_dir=cache_dir,

@@ -238,6 +238,7 @@ def main() -> None:
 def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
     from umot.cli_labels import label
+    from umot.cli_models import model
     from umot.cli_nlp import classify, evaluate, train
     from umot.cli_ops import backup
     from umot.cli_report import report
@@ -258,6 +259,7 @@ def _register_commands() -> None:
         user,
         serve,
         label,
+        model,
     ):
         cli.add_command(command)
 

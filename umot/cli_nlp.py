@@ -37,7 +37,7 @@ def load_classifier(app: object):  # noqa: ANN201 - avoids importing torch for -
     from umot.classify import build_classifier
 
     try:
-        return build_classifier(app.config)  # type: ignore[attr-defined]
+        return build_classifier(app.config, app.database_path)  # type: ignore[attr-defined]
     except (ModelLoadError, HeadsError) as error:
         raise click.ClickException(str(error)) from None
 
@@ -364,6 +364,36 @@ def _print_overview(results: list, cv: object) -> None:
 @click.option(
     "--limit", type=click.IntRange(10), help="Use only this many sentiment texts (tries)."
 )
+@click.option(
+    "--from-labels",
+    is_flag=True,
+    help="Refit the heads with the database's human labels (held-out share kept apart); "
+    "the result becomes a model version, used only if it is better (see `umot model`).",
+)
+@click.option(
+    "--label-weight",
+    default=3.0,
+    show_default=True,
+    type=click.FloatRange(0, 100, min_open=True),
+    help="With --from-labels: how much one human label counts against one base example.",
+)
+@click.option(
+    "--force", is_flag=True, help="With --from-labels: use the new heads even if not better."
+)
+@click.option(
+    "--dev",
+    type=click.Path(dir_okay=False),
+    default=str(SHARED_DATA / "journey_stage_dev.jsonl"),
+    show_default=True,
+    help="With --from-labels: the bundled held-out stage test the new heads must not fail.",
+)
+@click.option(
+    "--dev-tolerance",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="With --from-labels: how far the dev stage macro-F1 may fall (noise on 360 posts).",
+)
 @click.pass_obj
 def train(
     app: object,
@@ -382,6 +412,11 @@ def train(
     stage_repeats: int,
     seed: int,
     limit: int | None,
+    from_labels: bool,
+    label_weight: float,
+    force: bool,
+    dev: str,
+    dev_tolerance: float,
 ) -> None:
     """Train the sentiment and stage heads (and one LoRA adapter for both) from labeled data.
 
@@ -395,6 +430,11 @@ def train(
     from nlp.train import train as run_training
 
     config = app.config  # type: ignore[attr-defined]
+    if from_labels:
+        _train_from_labels(
+            app, umsab, stages_file, references, dev, label_weight, force, dev_tolerance
+        )
+        return
     try:
         stage_data = load_jsonl(Path(stages_file))
         if references:
@@ -447,3 +487,58 @@ def train(
     for line in result.log:
         console.print(line)
     print_scores("stage (5-fold cross-validation)", result.stage_cv)
+
+
+def _train_from_labels(
+    app: object,
+    umsab: str,
+    stages_file: str,
+    references: str,
+    dev: str,
+    weight: float,
+    force: bool,
+    dev_tolerance: float,
+) -> None:
+    from umot.retrain import BaseData, retrain_from_labels
+
+    config = app.config  # type: ignore[attr-defined]
+    base = BaseData(
+        Path(stages_file),
+        Path(umsab) if umsab else None,
+        Path(references) if references else None,
+        Path(dev) if dev else None,
+    )
+    try:
+        with progress_bars() as add:
+            result = retrain_from_labels(
+                app.open_db(),  # type: ignore[attr-defined]
+                config,
+                app.database_path,  # type: ignore[attr-defined]
+                base,
+                weight=weight,
+                force=force,
+                dev_tolerance=dev_tolerance,
+                progress=add,
+            )
+    except (DataError, FileNotFoundError) as error:
+        raise click.ClickException(f"{error} (see --umsab, --stages, --references)") from None
+    except (ModelLoadError, HeadsError) as error:
+        raise click.ClickException(str(error)) from None
+    table = Table("check", "n", "current", "new", title=f"model version {result.version}")
+    for name, row in result.comparison.rows.items():
+        values = [row["current"], row["candidate"]]
+        table.add_row(name, str(row["n"]), *("–" if v is None else f"{v:.3f}" for v in values))
+    console.print(table)
+    counts = result.counts
+    console.print(
+        f"Trained on {counts['base_examples']:,} base examples and {counts['trained_on']:,} "
+        f"human labels; {counts['held_out']:,} human labels held out."
+    )
+    if result.promoted:
+        forced = " (forced)" if result.reasons else ""
+        console.print(f"{result.version} is now in use{forced}.")
+    else:
+        console.print(f"{result.version} kept as a candidate, not used:")
+        for reason in result.reasons:
+            console.print(f"  - {reason}", markup=False, highlight=False)
+        console.print(f"Use it anyway with `umot model use {result.version}`.")
