@@ -239,10 +239,11 @@ def _register_commands() -> None:
     from umot.cli_collect import collect, import_, sources
     from umot.cli_labels import label
     from umot.cli_models import model
-    from umot.cli_nlp import classify, evaluate, train
+    from umot.cli_nlp import classify, evaluate
     from umot.cli_ops import backup
     from umot.cli_report import report
     from umot.cli_run import alerts, run
+    from umot.cli_train import train
     from umot.cli_web import serve, user
 
     for command in (
