@@ -62,3 +62,24 @@ def stage_funnel(stages: list[str], counts: Counter[str]) -> str:
     axes.set_xlabel("mentions in the week", fontsize=8)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _svg(figure)
+
+
+def version_scores(versions: list[dict]) -> str:
+    """Held-out macro-F1 per model version (stage and sentiment), oldest first."""
+    names = [v["id"] for v in versions]
+    figure, axes = plt.subplots(figsize=(5.5, 2.4))
+    for task, color in (("stage", "#3d6fb6"), ("sentiment", COLORS["positive"])):
+        values = [
+            (v.get("comparison") or {}).get(f"held-out human labels, {task}", {}).get("candidate")
+            for v in versions
+        ]
+        points = [(i, y) for i, y in enumerate(values) if y is not None]
+        axes.plot(
+            [i for i, _ in points], [y for _, y in points], marker="o", color=color, label=task
+        )
+    axes.set_xticks(range(len(names)), names, fontsize=8)
+    axes.set_ylabel("held-out macro-F1", fontsize=8)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(fontsize=7, frameon=False)
+    return _svg(figure)

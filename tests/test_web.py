@@ -351,3 +351,19 @@ def test_review_queue_labels_least_sure_first_and_undoes(web):
     assert bad.status_code == 400
     log_in(client, "vera")
     assert "Save and next" not in client.get("/review").text  # viewers only look
+
+
+def test_review_page_charts_held_out_scores_per_model_version(web):
+    from nlp.versions import VersionStore, models_folder
+
+    client, _, path = web
+    log_in(client, "anna")
+    assert "None yet" in client.get("/review").text
+    store = VersionStore(models_folder(path))
+    for stage in (0.61, 0.72):
+        store.add(
+            lambda folder: None,
+            {"comparison": {"held-out human labels, stage": {"candidate": stage}}},
+        )
+    page = client.get("/review").text
+    assert 'class="chart" src="data:image/svg+xml;base64,' in page and "None yet" not in page

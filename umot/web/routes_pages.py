@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,11 @@ from storage import queries
 from storage.db import to_db_time
 from storage.inbox import count_needing_reply
 from umot.reporting import journey_of, write_report
-from umot.web.app import BadRequest, Workspace, page
+from umot.web.app import BadRequest, Workspace, image, page
 from umot.web.routes_inbox import NEEDS_REPLY_DAYS, needs_of
 from umot.web.security import REPORT_CSP, User, editor_form
 
 REPORT_SUFFIXES = {".html": "text/html; charset=utf-8", ".md": "text/plain; charset=utf-8"}
-
-
-def _image(svg: str) -> str:
-    """An inline chart as a data: image (the CSP allows no inline styles in the page)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def _overview(
@@ -42,8 +36,8 @@ def _overview(
     sources = queries.last_runs(db, "collect")
     return {
         "report": report,
-        "daily_chart": _image(charts.daily_sentiment(report.counts.daily)),
-        "funnel_chart": _image(charts.stage_funnel(report.stages, report.counts.stages)),
+        "daily_chart": image(charts.daily_sentiment(report.counts.daily)),
+        "funnel_chart": image(charts.stage_funnel(report.stages, report.counts.stages)),
         "needs_reply": count_needing_reply(
             db,
             model,

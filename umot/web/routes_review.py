@@ -11,9 +11,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from nlp.data import SENTIMENTS
+from nlp.versions import VersionStore, models_folder
+from reports import charts
 from storage.review import label_counts, review_queue
 from storage.workspace import restore_labels, set_labels
-from umot.web.app import BadRequest, Workspace, page
+from umot.web.app import BadRequest, Workspace, image, page
 from umot.web.security import User, editor_form
 
 MAX_SKIPPED = 50  # skipped mentions carried in the URL; older skips come back
@@ -52,6 +54,8 @@ async def review(request: Request, user: User) -> Response:
     brand = _brand(workspace, params.get("brand"))
     skip = _skipped(params.get("skip"))
     row, counts = await workspace.call(lambda db: _next(db, workspace, brand, skip))
+    versions = VersionStore(models_folder(workspace.database)).all()
+    chart = image(charts.version_scores(versions)) if versions else None
     undo = {k: params.get(k, "") for k in ("undo", "was_sentiment", "was_stage")}
     skip_url = "/review?" + urlencode(
         {
@@ -71,6 +75,8 @@ async def review(request: Request, user: User) -> Response:
             "counts": counts,
             "sentiments": SENTIMENTS,
             "undo": undo if undo["undo"] else None,
+            "versions_chart": chart,
+            "versions": versions,
         },
         user=user,
     )
