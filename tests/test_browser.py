@@ -19,8 +19,7 @@ import uvicorn
 
 from storage import open_database, upsert_mentions
 from tests.conftest import make_mention
-from tests.web_helpers import PASSWORDS, build_database
-from umot.config import Config
+from tests.web_helpers import PASSWORDS, build_database, tiny_base_data, workspace_config
 from umot.web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -40,13 +39,10 @@ def free_port() -> int:
 def served(tmp_path):
     path = tmp_path / "web.db"
     ids = build_database(path)
-    config = Config.model_validate(
-        {"report": {"out_dir": str(tmp_path / "reports")}, "serve": {"poll_seconds": 0.5}}
-    )
+    config = workspace_config(tmp_path, serve={"poll_seconds": 0.5})
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config, path), host="127.0.0.1", port=port, log_level="error")
-    )
+    app = create_app(config, path, tiny_base_data(tmp_path))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -194,3 +190,19 @@ def test_labelling_by_keyboard_in_the_review_queue(served, browser):
     page.keyboard.press("s")  # skip
     page.wait_for_url("**skip=**")
     assert page.locator("#review input[name=id]").get_attribute("value") != first
+
+
+def test_an_admin_retrains_from_the_review_page(served, browser):
+    base, _, _ = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "anna")
+    page.fill("input[name=password]", PASSWORDS["anna"])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(base + "/")
+    page.goto(base + "/review")
+    page.click("#retrain button:has-text('Retrain from the labels')")
+    page.wait_for_selector("#retrain table", timeout=120_000)  # the comparison, when done
+    panel = page.locator("#retrain").inner_text()
+    assert "v0001" in panel and "held-out human labels, stage" in panel
+    shoot(page, "review-retrained-desktop")

@@ -367,3 +367,64 @@ def test_review_page_charts_held_out_scores_per_model_version(web):
         )
     page = client.get("/review").text
     assert 'class="chart" src="data:image/svg+xml;base64,' in page and "None yet" not in page
+
+
+def test_one_retrain_at_a_time(tmp_path):
+    import threading
+
+    from storage.workspace import WorkspaceError
+    from umot.config import Config
+    from umot.retrain import BaseData
+    from umot.web.retrain_job import RetrainJob
+
+    release, working = threading.Event(), threading.Event()
+
+    def slow(db, config, database, base, progress):
+        advance = progress("features", 10)
+        advance(4)
+        working.set()
+        release.wait(10)
+        raise RuntimeError("the encoder went away")
+
+    job = RetrainJob(Config(), tmp_path / "j.db", BaseData(tmp_path / "none.jsonl"))
+    job.start("anna", run=slow)
+    with pytest.raises(WorkspaceError, match=r"already running \(started by anna"):
+        job.start("bram", run=slow)
+    working.wait(10)
+    state = job.snapshot()
+    assert (state.status, state.step, state.done, state.total) == ("running", "features", 4, 10)
+    release.set()
+    job.wait(10)
+    assert job.snapshot().status == "failed" and "encoder went away" in job.snapshot().error
+
+
+def test_retrain_from_the_workspace_needs_an_admin_and_can_promote(web):
+    client, ids, path = web
+    db = open_database(path)
+    from storage.workspace import set_labels
+
+    for key in ids.values():
+        set_labels(
+            db,
+            [key],
+            "bram",
+            stage="experience",
+            sentiments=("negative", "neutral", "positive"),
+            stages=("awareness", "consideration", "purchase", "experience", "advocacy", "none"),
+        )
+    db.close()
+    token = log_in(client, "bram")
+    assert client.post("/review/retrain", data={"csrf_token": token}).status_code == 403
+    token = log_in(client, "anna")
+    assert client.post("/review/retrain").status_code == 403  # no CSRF token
+    assert client.post("/review/retrain", data={"csrf_token": token}).status_code == 303
+    client.app.state.workspace.retrain.wait(120)
+    panel = client.get("/review/retrain").text
+    assert "v0001" in panel and "kept as a candidate" in panel and "too few to tell" in panel
+    assert (
+        client.post("/review/promote", data={"version": "v0001", "csrf_token": token}).status_code
+        == 303
+    )
+    assert "In use: <strong>v0001</strong>" in client.get("/review").text
+    bad = client.post("/review/promote", data={"version": "v9", "csrf_token": token})
+    assert bad.status_code == 400

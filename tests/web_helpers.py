@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import MODEL_CACHE
 from starlette.testclient import TestClient
 
 from storage import open_database
 from storage.users import add_user
 from tests.alert_helpers import add
 from umot.config import Config
+from umot.retrain import BaseData
 from umot.web.app import create_app
 
 PASSWORDS = {"anna": "anna-password-1", "bram": "bram-password-1", "vera": "vera-password-1"}
@@ -72,11 +74,28 @@ def build_database(path: Path) -> dict[str, str]:
     return ids
 
 
+def workspace_config(tmp_path: Path, **extra: object) -> Config:
+    return Config.model_validate(
+        {
+            "report": {"out_dir": str(tmp_path / "reports")},
+            "model": {"cache_dir": str(MODEL_CACHE), "device": "cpu"},
+            **extra,
+        }
+    )
+
+
+def tiny_base_data(tmp_path: Path) -> BaseData:
+    """A few dozen examples instead of the shared data: retrains in seconds."""
+    from tests.test_cli_nlp import write_training_data
+
+    umsab, stages = write_training_data(tmp_path)
+    return BaseData(stages, umsab, None, None)
+
+
 def workspace_client(tmp_path: Path) -> tuple[TestClient, dict[str, str], Path]:
     path = tmp_path / "web.db"
     ids = build_database(path)
-    config = Config.model_validate({"report": {"out_dir": str(tmp_path / "reports")}})
-    app = create_app(config, path)
+    app = create_app(workspace_config(tmp_path), path, tiny_base_data(tmp_path))
     return TestClient(app, follow_redirects=False), ids, path
 
 

@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nlp.data import CORPUS, UMSAB_REFERENCES
 from storage import StorageError, open_database
 from storage.db import describe_sqlite_error
 from storage.inbox import CursorError
@@ -35,7 +36,9 @@ from storage.queries import latest_model_id
 from storage.users import session_user
 from storage.workspace import WorkspaceError
 from umot.config import Config
+from umot.retrain import BaseData
 from umot.web import filters as template_filters
+from umot.web.retrain_job import RetrainJob
 from umot.web.security import CSP, SECURITY_HEADERS, SESSION_COOKIE, Forbidden, LoginThrottle, User
 
 HERE = Path(__file__).parent
@@ -55,9 +58,12 @@ class BadRequest(ValueError):
 class Workspace:
     """What every handler needs: configuration, the database, templates, throttling."""
 
-    def __init__(self, config: Config, database: Path | None = None) -> None:
+    def __init__(
+        self, config: Config, database: Path | None = None, retrain_base: BaseData | None = None
+    ) -> None:
         self.config = config
         self.database = database or config.database_path
+        self.retrain = RetrainJob(config, self.database, retrain_base or default_base_data())
         self._local = threading.local()
         self.throttle = LoginThrottle()
         self.templates = Environment(
@@ -195,7 +201,16 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def create_app(config: Config, database: Path | None = None) -> Starlette:
+def default_base_data() -> BaseData:
+    """What `umot train --from-labels` reads by default: the corpus, and the shared
+    UMSAB tweets and dev set when they sit at ../shared/data (else the corpus alone)."""
+    shared = Path("../shared/data")
+    return BaseData(CORPUS, shared / "umsab", UMSAB_REFERENCES, shared / "journey_stage_dev.jsonl")
+
+
+def create_app(
+    config: Config, database: Path | None = None, retrain_base: BaseData | None = None
+) -> Starlette:
     from umot.web import (
         routes_alerts,
         routes_auth,
@@ -205,7 +220,7 @@ def create_app(config: Config, database: Path | None = None) -> Starlette:
         routes_review,
     )
 
-    workspace = Workspace(config, database)
+    workspace = Workspace(config, database, retrain_base)
     workspace.db()  # fail now, not on the first request, if the database cannot be used
     routes = [
         *routes_auth.ROUTES,

@@ -11,12 +11,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from nlp.data import SENTIMENTS
-from nlp.versions import VersionStore, models_folder
+from nlp.versions import VersionError, VersionStore, models_folder
 from reports import charts
 from storage.review import label_counts, review_queue
 from storage.workspace import restore_labels, set_labels
 from umot.web.app import BadRequest, Workspace, image, page
-from umot.web.security import User, editor_form
+from umot.web.security import Forbidden, User, editor_form
 
 MAX_SKIPPED = 50  # skipped mentions carried in the URL; older skips come back
 
@@ -77,6 +77,8 @@ async def review(request: Request, user: User) -> Response:
             "undo": undo if undo["undo"] else None,
             "versions_chart": chart,
             "versions": versions,
+            "job": workspace.retrain.snapshot(),
+            "current_version": VersionStore(models_folder(workspace.database)).current(),
         },
         user=user,
     )
@@ -131,8 +133,49 @@ async def undo(request: Request, user: User) -> Response:
     return RedirectResponse("/review" + (f"?{urlencode({'brand': brand})}" if brand else ""), 303)
 
 
+def require_admin(user: User) -> None:
+    if user.role != "admin":
+        raise Forbidden("only an admin can retrain or switch the model")
+
+
+@page
+async def retrain(request: Request, user: User) -> Response:
+    """Start `umot train --from-labels` in the background (one at a time)."""
+    workspace: Workspace = request.app.state.workspace
+    await editor_form(request, user)
+    require_admin(user)
+    workspace.retrain.start(user.name)
+    return RedirectResponse("/review", 303)
+
+
+@page
+async def retrain_status(request: Request, user: User) -> Response:
+    """The retrain panel alone, polled by the review page while a retrain runs."""
+    workspace: Workspace = request.app.state.workspace
+    return workspace.render(
+        request, "_partials/_retrain.html.j2", {"job": workspace.retrain.snapshot()}, user=user
+    )
+
+
+@page
+async def promote(request: Request, user: User) -> Response:
+    """Put the retrained version in use after all (the comparison was shown)."""
+    workspace: Workspace = request.app.state.workspace
+    form = await editor_form(request, user)
+    require_admin(user)
+    store = VersionStore(models_folder(workspace.database))
+    try:
+        store.use(str(form.get("version") or ""))
+    except VersionError as error:
+        raise BadRequest(str(error)) from None
+    return RedirectResponse("/review", 303)
+
+
 ROUTES = [
     Route("/review", review, methods=["GET"]),
     Route("/review/label", label, methods=["POST"]),
     Route("/review/undo", undo, methods=["POST"]),
+    Route("/review/retrain", retrain, methods=["POST"]),
+    Route("/review/retrain", retrain_status, methods=["GET"]),
+    Route("/review/promote", promote, methods=["POST"]),
 ]

@@ -42,6 +42,30 @@
     });
   }
 
+  // A retrain in progress: its panel is refreshed until it is done (the rest of the page,
+  // and any label being chosen, stays as it is).
+  async function followRetrain() {
+    const panel = document.getElementById("retrain");
+    if (!panel || panel.dataset.running !== "yes") {
+      return;
+    }
+    try {
+      const response = await fetch("/review/retrain", {
+        headers: { "X-Requested-With": "fetch" }, credentials: "same-origin",
+      });
+      if (response.ok) {
+        const holder = document.createElement("div");
+        holder.innerHTML = await response.text(); // the server's template, escaped there
+        const fresh = holder.querySelector("#retrain");
+        if (fresh) { panel.replaceWith(fresh); }
+      }
+    } catch (error) {
+      // try again at the next tick
+    }
+    window.setTimeout(followRetrain, 2000);
+  }
+  window.setTimeout(followRetrain, 2000);
+
   // New mentions appear at the top of the inbox's first page while it is open.
   const notice = document.getElementById("new-mentions");
   const rows = document.getElementById("rows");
