@@ -43,22 +43,16 @@ def review_queue(
         names.append(f":skip{number}")
     if names:
         where.append(f"c.mention_id NOT IN ({', '.join(names)})")
-    ids = [
-        row[0]
-        for row in db.execute(
-            "SELECT c.mention_id FROM classifications c JOIN mentions m ON m.id = c.mention_id "
-            f"WHERE {' AND '.join(where)} ORDER BY c.margin, c.id LIMIT :limit",
+    margins = dict(
+        db.execute(
+            "SELECT c.mention_id, c.margin FROM classifications c "
+            f"JOIN mentions m ON m.id = c.mention_id WHERE {' AND '.join(where)} "
+            "ORDER BY c.margin, c.id LIMIT :limit",
             params,
-        )
-    ]
-    found = mention_rows(db, model_id, ids)
-    rows = [found[i] for i in ids if i in found]
-    for row in rows:
-        row["margin"] = db.execute(
-            "SELECT margin FROM classifications WHERE mention_id = ? AND model_id = ?",
-            [row["id"], model_id],
-        ).fetchone()[0]
-    return rows
+        ).fetchall()
+    )
+    found = mention_rows(db, model_id, list(margins))
+    return [{**found[i], "margin": margin} for i, margin in margins.items() if i in found]
 
 
 def label_counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:

@@ -72,6 +72,16 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+def log_in(page, base: str, name: str) -> None:
+    """Log in through the form (from wherever the page is: /login is opened if needed)."""
+    if "/login" not in page.url:
+        page.goto(base + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
 def stored(path, sql):
     db = open_database(path)
     try:
@@ -92,10 +102,7 @@ def test_a_community_manager_works_the_inbox(served, browser, width):
 
     page.goto(base + "/")
     assert page.url.startswith(base + "/login")
-    page.fill("input[name=username]", "bram")
-    page.fill("input[name=password]", PASSWORDS["bram"])
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base, "bram")
     shoot(page, f"inbox-{size}")
 
     # A mention collected while the inbox is open appears at the top without a reload.
@@ -163,11 +170,7 @@ def test_a_community_manager_works_the_inbox(served, browser, width):
 def test_labelling_by_keyboard_in_the_review_queue(served, browser):
     base, _, path = served
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(base + "/login")
-    page.fill("input[name=username]", "bram")
-    page.fill("input[name=password]", PASSWORDS["bram"])
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base, "bram")
     page.goto(base + "/review")
     first = page.locator("#review input[name=id]").get_attribute("value")
 
@@ -195,11 +198,7 @@ def test_labelling_by_keyboard_in_the_review_queue(served, browser):
 def test_an_admin_retrains_from_the_review_page(served, browser):
     base, _, _ = served
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(base + "/login")
-    page.fill("input[name=username]", "anna")
-    page.fill("input[name=password]", PASSWORDS["anna"])
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base, "anna")
     page.goto(base + "/review")
     page.click("#retrain button:has-text('Retrain from the labels')")
     page.wait_for_selector("#retrain table", timeout=120_000)  # the comparison, when done

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from storage import open_database
 from storage.workspace import WorkspaceError
@@ -28,7 +27,6 @@ class JobState:
     total: int = 0
     result: RetrainResult | None = None
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class RetrainJob:
