@@ -1,6 +1,6 @@
 """Learning the demo stream's conventions from labels: a learning curve.
 
-    python benchmarks/learning.py [--sizes 50,100,200,400,800] [--days 42]
+    python benchmarks/learning.py [--sizes 50,100,200,400,800] [--days 42] [--adapter]
 
 The demo stream labels by rules of its own (a prospect's "stuck between A and B" reply is
 consideration). Starting from the bundled model, this labels N demo mentions with their
@@ -8,7 +8,9 @@ true labels through the workspace's path (``set_labels``), chosen by the review 
 (least sure first) or at random, refits the heads with `umot train --from-labels`'s code
 (``retrain_from_labels``, forced so every point is measured), and scores stage and
 sentiment macro-F1 on the demo mentions never labeled, plus journey_stage_dev. Prints a
-table and writes docs/learning-curve.png.
+table and writes docs/learning-curve.png. ``--adapter`` trains the LoRA adapter further too
+(`umot train --from-labels --adapter`), scoring with the new adapter's features; it takes
+minutes per point, so it is usually run for one size (``--sizes 400``, no chart).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def main() -> None:
     parser.add_argument("--umsab", default=str(ROOT.parent / "shared/data/umsab"))
     parser.add_argument("--dev", default=str(ROOT.parent / "shared/data/journey_stage_dev.jsonl"))
     parser.add_argument("--chart", default=str(ROOT / "docs/learning-curve.png"))
+    parser.add_argument("--adapter", action="store_true", help="also train the adapter")
+    parser.add_argument("--strategies", default="review queue,random")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = BaseData(CORPUS, Path(args.umsab), UMSAB_REFERENCES, Path(args.dev))
@@ -102,10 +106,17 @@ def main() -> None:
         features = cache.features([texts[k] for k in everyone], [parents.get(k) for k in everyone])
         index = {key: i for i, key in enumerate(everyone)}
 
-        def scores(bundle: HeadsBundle, unlabeled: list[str]) -> tuple[float, float]:
-            rows = [index[k] for k in unlabeled]
+        def scores(
+            bundle: HeadsBundle, unlabeled: list[str], adapted: HeadsScorer | None = None
+        ) -> tuple[float, float]:
+            if adapted is None:
+                seen = features[[index[k] for k in unlabeled]]
+            else:  # a new adapter: its own features
+                seen = adapted.pooled(
+                    [texts[k] for k in unlabeled], None, [parents.get(k) for k in unlabeled]
+                )
             return tuple(  # type: ignore[return-value]
-                macro_f1(bundle, features[rows], [labels[k][task] for k in unlabeled], task)
+                macro_f1(bundle, seen, [labels[k][task] for k in unlabeled], task)
                 for task in ("stage", "sentiment")
             )
 
@@ -116,7 +127,9 @@ def main() -> None:
             table.add_column(column, justify="right")
         start_stage, start_sentiment = scores(scorer.bundle, everyone)
         table.add_row("0", "–", f"{start_stage:.3f}", f"{start_sentiment:.3f}", "")
-        curve: dict[str, list[tuple[int, float]]] = {"review queue": [], "random": []}
+        curve: dict[str, list[tuple[int, float]]] = {
+            name: [] for name in args.strategies.split(",")
+        }
         for strategy in curve:
             order = (
                 queue
@@ -139,12 +152,20 @@ def main() -> None:
                     )
                 models_folder(work).mkdir(exist_ok=True)
                 shutil.copy(folder / "features.db", models_folder(work) / "features.db")
-                result = retrain_from_labels(db, config, work, base, force=True)
+                result = retrain_from_labels(
+                    db, config, work, base, force=True, adapter=args.adapter
+                )
                 db.close()
                 store = VersionStore(models_folder(work))
                 bundle = HeadsBundle.load(store.folder / result.version)
                 unlabeled = [k for k in everyone if k not in set(chosen)]
-                stage, sentiment = scores(bundle, unlabeled)
+                adapted = None
+                if args.adapter:
+                    adapted = HeadsScorer.load(
+                        store.folder / result.version,
+                        cache_dir=config.resolve(config.model.cache_dir),
+                    )
+                stage, sentiment = scores(bundle, unlabeled, adapted)
                 dev = result.comparison.rows.get("journey_stage_dev, stage", {}).get("candidate")
                 table.add_row(
                     str(size),
@@ -156,6 +177,8 @@ def main() -> None:
                 curve[strategy].append((size, stage))
                 shutil.copy(models_folder(work) / "features.db", folder / "features.db")
         console.print(table)
+        if args.adapter or len(sizes) < 2:
+            return
         figure, axes = plt.subplots(figsize=(6, 3.2))
         for strategy, points in curve.items():
             axes.plot(

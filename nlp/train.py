@@ -125,8 +125,10 @@ def finetune_lora(
     seed: int,
     progress: Callable[[int], None] | None = None,
     stage_labels: Sequence[str] = (),
+    model: Any = None,
 ) -> Any:
-    """Fine-tune one LoRA adapter for both tasks at once (multi-task).
+    """Fine-tune one LoRA adapter for both tasks at once (multi-task); ``model`` continues
+    an adapter already loaded for training instead of starting a new one.
 
     Each example carries a sentiment label, a stage label or both; a batch's loss is the
     sentiment loss over the rows that have one plus ``stage_weight`` times the stage loss
@@ -139,13 +141,14 @@ def finetune_lora(
     from peft import LoraConfig, get_peft_model
 
     seed_everything(seed)
-    config = LoraConfig(
-        r=settings.rank,
-        lora_alpha=settings.alpha,
-        lora_dropout=settings.dropout,
-        target_modules=["query", "key", "value", "dense"],
-    )
-    model = get_peft_model(encoder.model, config)
+    if model is None:
+        config = LoraConfig(
+            r=settings.rank,
+            lora_alpha=settings.alpha,
+            lora_dropout=settings.dropout,
+            target_modules=["query", "key", "value", "dense"],
+        )
+        model = get_peft_model(encoder.model, config)
     heads = torch.nn.ModuleDict(
         {
             "sentiment": torch.nn.Linear(encoder.dimension, len(SENTIMENTS)),

@@ -68,7 +68,7 @@ class VersionStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         ids = self.ids()
         version = f"v{(int(ids[-1][1:]) if ids else 0) + 1:04d}"
-        building = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.folder))
+        building = Path(tempfile.mkdtemp(prefix=f".{version}.{os.getpid()}.", dir=self.folder))
         try:
             write(building)
             meta = {**meta, "id": version}
@@ -82,6 +82,23 @@ class VersionStore:
             raise
         return version
 
+    def sweep(self) -> list[str]:
+        """Remove what a killed retrain left: hidden build folders and pointer files
+        (``.<what>.<pid>.…``) whose process is gone. Returns their names."""
+        removed: list[str] = []
+        if not self.folder.is_dir():
+            return removed
+        for path in self.folder.glob(".*"):
+            pid = next((int(part) for part in path.name.split(".") if part.isdigit()), None)
+            if pid is None or _alive(pid):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+        return removed
+
     def use(self, version: str | None) -> None:
         """Make ``version`` the one in use (None: the bundled weights)."""
         if version is not None:
@@ -91,7 +108,7 @@ class VersionStore:
             pointer.unlink(missing_ok=True)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".CURRENT.", dir=self.folder)
+        handle, temporary = tempfile.mkstemp(prefix=f".CURRENT.{os.getpid()}.", dir=self.folder)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(version + "\n")
         os.replace(temporary, pointer)
@@ -104,3 +121,13 @@ class VersionStore:
         parent = self.meta(current).get("parent")
         self.use(parent if parent in self.ids() else None)
         return self.current()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

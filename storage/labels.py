@@ -116,13 +116,16 @@ def import_labels(
     return result
 
 
-def labeled_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Every human-labeled mention with its text and the text it answers, oldest first."""
+def labeled_examples(db: sqlite_utils.Database, brand: str | None = None) -> list[dict[str, Any]]:
+    """Every human-labeled mention (of ``brand``, if given) with its text and the text it
+    answers, oldest first."""
+    where, params = ("AND m.brand = ?", [brand]) if brand is not None else ("", [])
     return list(
         db.query(
             "SELECT m.id, m.text, m.lang, p.text AS parent_text, h.sentiment, h.stage "
             "FROM human_labels h JOIN mentions m ON m.id = h.mention_id "
             "LEFT JOIN mentions p ON p.id = coalesce(m.parent_id, m.quoted_id) "
-            "AND p.deleted = 0 WHERE m.deleted = 0 ORDER BY m.seq"
+            f"AND p.deleted = 0 WHERE m.deleted = 0 {where} ORDER BY m.seq",
+            params,
         )
     )

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import MODEL_CACHE
 
+from nlp.heads import BUNDLED_HEADS
+from nlp.label_training import EmbeddingCache
 from nlp.versions import VersionError, VersionStore, models_folder
 from storage import open_database, upsert_mentions
 from storage.labels import held_out
@@ -41,16 +49,17 @@ def umot(*args, code=0):
     return result.output
 
 
-def labeled_database(path, count, label):
+def labeled_database(path, count, label, brand="Velora", start=0):
     """``count`` mentions, each labeled by ``label(mention_id, text)`` → (sentiment, stage)."""
     db = open_database(path)
     mentions = [
         make_mention(
+            brand=brand,
             native_id=f"t{n}",
             text=f"Velora {TOPICS[n % len(TOPICS)]} bericht {n}: "
             + ("echt slecht" if n % 3 == 0 else "prima zo" if n % 3 == 1 else "vraagje"),
         )
-        for n in range(count)
+        for n in range(start, start + count)
     ]
     upsert_mentions(db, mentions, source="t")
     for mention in mentions:
@@ -135,3 +144,102 @@ def test_a_version_written_halfway_leaves_nothing(tmp_path):
     assert store.ids() == [] and list(store.folder.iterdir()) == []
     with pytest.raises(VersionError):
         store.use("v0001")
+
+
+def test_adapter_retrain_writes_a_new_adapter_and_drops_stale_features(team):
+    folder, common = team
+    labeled_database(folder / "team.db", 40, lambda key, text: ("negative", "experience"))
+    umot(*common, "--force")  # heads only: features under the bundled adapter
+    features = models_folder(folder / "team.db") / "features.db"
+    output = umot(*common, "--force", "--adapter")
+
+    assert "Trained the adapter and heads" in output and "v0002 is now in use" in output
+    store = VersionStore(models_folder(folder / "team.db"))
+    meta = store.meta("v0002")
+    assert meta["kind"].startswith("adapter") and meta["parent"] == "v0001"
+    new = (store.folder / "v0002" / "adapter" / "adapter_model.safetensors").read_bytes()
+    old = (BUNDLED_HEADS / "adapter" / "adapter_model.safetensors").read_bytes()
+    assert new != old  # the adapter itself learned, not only the heads
+    assert (store.folder / "v0001" / "adapter" / "adapter_model.safetensors").read_bytes() == old
+    assert not [p.name for p in store.folder.iterdir() if p.name.startswith(".")]
+    config = Config.model_validate({"model": {"cache_dir": str(MODEL_CACHE), "device": "cpu"}})
+    scorer = build_classifier(config, folder / "team.db").scorers["stage"]
+    cache = EmbeddingCache(features, scorer)
+    try:  # the bundled adapter's features are gone; the old and new adapters' remain
+        assert cache.prefix in cache.encoders() and len(cache.encoders()) == 2
+    finally:
+        cache.close()
+    assert "+adapter" in umot("--db", "team.db", "model", "list")
+
+
+def test_brand_option_trains_and_judges_on_that_brands_labels_only(team):
+    folder, common = team
+    labeled_database(folder / "team.db", 30, lambda key, text: ("negative", "experience"))
+    labeled_database(
+        folder / "team.db", 12, lambda key, text: ("positive", "advocacy"), "Other", start=100
+    )
+
+    output = umot(*common, "--brand", "Other", "--force")
+    meta = VersionStore(models_folder(folder / "team.db")).meta("v0001")
+    assert meta["brand"] == "Other" and meta["counts"]["human_labels"] == 12
+    assert "human labels of Other" in output
+    missing = umot(*common, "--brand", "Nobody", code=1)
+    assert "no human labels on mentions of brand 'Nobody'" in missing
+    assert "go with --from-labels" in umot("train", "--brand", "Other", code=2)
+
+
+KILL_HOOK = """
+import os, sys, time
+from nlp.heads import HeadsBundle
+
+saving = HeadsBundle.save
+
+def save_then_hang(self, folder, adapter_model=None):
+    saving(self, folder, adapter_model)
+    if folder.name.startswith(".v"):  # inside the new version, before it is complete
+        open(os.environ["KILL_MARKER"], "w").write(str(folder))
+        time.sleep(600)
+
+HeadsBundle.save = save_then_hang
+from umot.cli import cli
+cli(sys.argv[1:])
+"""
+
+
+def test_a_retrain_killed_while_writing_leaves_the_current_model_in_use(team):
+    folder, common = team
+    labeled_database(folder / "team.db", 40, lambda key, text: ("negative", "experience"))
+    umot(*common, "--force")
+    store = VersionStore(models_folder(folder / "team.db"))
+    assert store.current() == "v0001"
+    (folder / "hook.py").write_text(KILL_HOOK)
+    marker = folder / "killed-at"
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "KILL_MARKER": str(marker)}
+    process = subprocess.Popen(
+        [sys.executable, str(folder / "hook.py"), *common, "--force"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the retrain never reached the write"
+            time.sleep(0.1)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    half = Path(marker.read_text())
+    assert half.is_dir() and (half / "heads.safetensors").is_file()  # it was mid-write
+    assert store.ids() == ["v0001"] and store.current() == "v0001"
+    config = Config.model_validate({"model": {"cache_dir": str(MODEL_CACHE), "device": "cpu"}})
+    assert heads_folder(config, folder / "team.db") == store.folder / "v0001"
+    assert "v0002" not in umot("--db", "team.db", "model", "list")
+
+    assert half.name in store.sweep() and not half.exists()  # its process is gone
+    assert "v0002 is now in use" in umot(*common, "--force")

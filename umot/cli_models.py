@@ -54,7 +54,9 @@ def list_(app: AppContext) -> None:
             "yes" if meta["id"] == current else ("candidate" if not meta.get("promoted") else ""),
             meta.get("created_at", ""),
             meta.get("parent") or "bundled",
-            f"{meta.get('counts', {}).get('human_labels', 0):,}",
+            f"{meta.get('counts', {}).get('human_labels', 0):,}"
+            + (f" ({meta['brand']})" if meta.get("brand") else "")
+            + (" +adapter" if meta.get("kind", "").startswith("adapter") else ""),
             _figure(meta, "held-out human labels, sentiment", "candidate"),
             _figure(meta, "held-out human labels, stage", "candidate"),
             _figure(meta, "journey_stage_dev, stage", "candidate"),

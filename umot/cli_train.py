@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -125,6 +126,18 @@ from umot.console import console, progress_bars
     "--force", is_flag=True, help="With --from-labels: use the new heads even if not better."
 )
 @click.option(
+    "--brand",
+    help="With --from-labels: only this brand's labels train and judge the new version "
+    "(one model still serves every brand).",
+)
+@click.option(
+    "--adapter",
+    "update_adapter",
+    is_flag=True,
+    help="With --from-labels: also train the LoRA adapter further on the labels "
+    "(minutes, and every base example is embedded again) before refitting the heads.",
+)
+@click.option(
     "--dev",
     type=click.Path(dir_okay=False),
     default=str(SHARED_DATA / "journey_stage_dev.jsonl"),
@@ -159,6 +172,8 @@ def train(
     from_labels: bool,
     label_weight: float,
     force: bool,
+    brand: str | None,
+    update_adapter: bool,
     dev: str,
     dev_tolerance: float,
 ) -> None:
@@ -175,10 +190,18 @@ def train(
 
     config = app.config  # type: ignore[attr-defined]
     if from_labels:
-        _train_from_labels(
-            app, umsab, stages_file, references, dev, label_weight, force, dev_tolerance
-        )
+        options = {
+            "weight": label_weight,
+            "force": force,
+            "dev_tolerance": dev_tolerance,
+            "brand": brand,
+            "adapter": update_adapter,
+            "seed": seed,
+        }
+        _train_from_labels(app, umsab, stages_file, references, dev, options)
         return
+    if brand or update_adapter or force:
+        raise click.UsageError("--brand, --adapter and --force go with --from-labels")
     try:
         stage_data = load_jsonl(Path(stages_file))
         if references:
@@ -239,11 +262,9 @@ def _train_from_labels(
     stages_file: str,
     references: str,
     dev: str,
-    weight: float,
-    force: bool,
-    dev_tolerance: float,
+    options: dict[str, Any],
 ) -> None:
-    from umot.retrain import BaseData, retrain_from_labels
+    from umot.retrain import BaseData, RetrainError, retrain_from_labels
 
     config = app.config  # type: ignore[attr-defined]
     base = BaseData(
@@ -259,14 +280,12 @@ def _train_from_labels(
                 config,
                 app.database_path,  # type: ignore[attr-defined]
                 base,
-                weight=weight,
-                force=force,
-                dev_tolerance=dev_tolerance,
                 progress=add,
+                **options,
             )
     except (DataError, FileNotFoundError) as error:
         raise click.ClickException(f"{error} (see --umsab, --stages, --references)") from None
-    except (ModelLoadError, HeadsError) as error:
+    except (ModelLoadError, HeadsError, RetrainError) as error:
         raise click.ClickException(str(error)) from None
     table = Table("check", "n", "current", "new", title=f"model version {result.version}")
     for name, row in result.comparison.rows.items():
@@ -274,9 +293,13 @@ def _train_from_labels(
         table.add_row(name, str(row["n"]), *("–" if v is None else f"{v:.3f}" for v in values))
     console.print(table)
     counts = result.counts
+    of_brand = f" of {options['brand']}" if options["brand"] else ""
+    what = "adapter and heads" if options["adapter"] else "heads"
     console.print(
-        f"Trained on {counts['base_examples']:,} base examples and {counts['trained_on']:,} "
-        f"human labels; {counts['held_out']:,} human labels held out."
+        f"Trained the {what} on {counts['base_examples']:,} base examples and "
+        f"{counts['trained_on']:,} human labels{of_brand}; {counts['held_out']:,} held out.",
+        markup=False,
+        highlight=False,
     )
     if result.promoted:
         forced = " (forced)" if result.reasons else ""
