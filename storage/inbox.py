@@ -7,6 +7,7 @@ beats the model's) of the given model.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -315,3 +316,14 @@ def filter_choices(db: sqlite_utils.Database) -> dict[str, list[str]]:
         "tag": [r[0] for r in db.execute("SELECT DISTINCT tag FROM mention_tags ORDER BY 1")],
         "assignee": [r[0] for r in db.execute("SELECT name FROM users ORDER BY 1")],
     }
+
+
+def imported_sentiment(db: sqlite_utils.Database, mention_id: str) -> dict[str, Any] | None:
+    """What ``umot import --preset`` kept of the tool's own labels (``raw["imported"]``)."""
+    row = db.execute("SELECT raw FROM mentions WHERE id = ?", [mention_id]).fetchone()
+    try:
+        raw = json.loads(row[0]) if row and row[0] else None
+    except ValueError:
+        return None
+    imported = raw.get("imported") if isinstance(raw, dict) else None
+    return imported if isinstance(imported, dict) else None

@@ -428,3 +428,47 @@ def test_retrain_from_the_workspace_needs_an_admin_and_can_promote(web):
     assert "In use: <strong>v0001</strong>" in client.get("/review").text
     bad = client.post("/review/promote", data={"version": "v9", "csrf_token": token})
     assert bad.status_code == 400
+
+
+def test_mention_page_shows_the_imported_sentiment_beside_umots(web, tmp_path):
+    from collectors.files import FileCollector
+    from collectors.presets import id_from_url
+    from storage.writes import ClassificationRow, store_classifications
+    from tests.alert_helpers import MODEL
+    from umot.brands import BrandMatcher
+    from umot.config import Config
+    from umot.pipeline import run_collector
+
+    client, ids, path = web
+    brandwatch, other = tmp_path / "brandwatch.csv", tmp_path / "other.csv"
+    brandwatch.write_text(
+        "Date,Url,Full Text,Sentiment\n"
+        "2026-11-19 09:00:00.0,https://x.com/a/status/1859000000000000001,"
+        "Velora bezorgt snel,negative\n"
+    )
+    other.write_text(
+        "Datum,Link,Bericht,Stemming\n"
+        '2026-11-19 10:00,https://www.nu.nl/velora,Velora in het nieuws,"<img src=x '
+        'onerror=alert(1)> boos"\n'
+    )
+    db = open_database(path)
+    matcher = BrandMatcher(Config().brands)
+    run_collector(db, FileCollector(brandwatch, preset="brandwatch"), matcher=matcher)
+    columns = "Bericht=text,Datum=created_at,Link=url,Stemming=sentiment"
+    run_collector(db, FileCollector(other, columns=columns), matcher=matcher)
+    store_classifications(
+        db, MODEL, [ClassificationRow("x:1859000000000000001", "nl", "positive", {}, "none", {})]
+    )
+    db.close()
+    log_in(client, "vera")
+    page = client.get(f"/mentions/{quote('x:1859000000000000001')}").text
+    labels = page[page.index('class="text full"') : page.index('class="badge status"')]
+    assert 'badge sentiment-positive"' in labels  # umot's own label, unchanged
+    assert re.search(r'class="badge imported"[^>]*>Brandwatch: negative</span>', labels)
+    key = "web:" + id_from_url("https://www.nu.nl/velora", "web")
+    hostile = client.get(f"/mentions/{quote(key)}").text
+    assert "<img src=x onerror" not in hostile
+    assert "Export: &lt;img src=x onerror=alert(1)&gt; boos</span>" in hostile
+    assert "not classified yet" in hostile  # the export's word is not umot's label
+    assert 'class="badge imported"' not in client.get(f"/mentions/{ids['umot']}").text
+    assert stored(path, "SELECT count(*) FROM human_labels") == [(0,)]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from collectors.files import ImportFormatError, csv_records, detect_format, jsonl_records
+from collectors.file_rows import ImportFormatError, csv_records, jsonl_records
+from collectors.files import detect_format
 from nlp.data import SENTIMENTS
 from storage.labels import EXPORT_FIELDS, export_rows, import_labels
 from umot.cli import AppContext, pass_app

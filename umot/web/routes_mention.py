@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from collectors.presets import tool_label
 from nlp.data import SENTIMENTS
 from reports.influence import PostInfluence, analyze_post
-from storage.inbox import mention_rows, thread_tree
+from storage.inbox import imported_sentiment, mention_rows, thread_tree
 from storage.workspace import PRIORITIES, STATUSES, history_of
 from umot.reporting import journey_of
 from umot.web.app import Workspace, page
@@ -40,6 +41,7 @@ def _mention(
         "thread_total": len(thread),
         "influence": influence,
         "history": history_of(db, mention_id),
+        "imported": _imported_sentiment(db, mention_id),
         "users": [r[0] for r in db.execute("SELECT name FROM users ORDER BY name")],
     }
 
@@ -47,6 +49,22 @@ def _mention(
 def _author_id(db: sqlite_utils.Database, mention_id: str) -> str | None:
     row = db.execute("SELECT author_id FROM mentions WHERE id = ?", [mention_id]).fetchone()
     return row[0] if row else None
+
+
+def _imported_sentiment(db: sqlite_utils.Database, mention_id: str) -> dict[str, str] | None:
+    """The export's own sentiment, named after its tool, beside umot's (never mixed in)."""
+    imported = imported_sentiment(db, mention_id)
+    if imported is None:
+        return None
+    said, scale = (str(imported.get(key) or "").strip() for key in ("sentiment", "sentiment_raw"))
+    if not said and not scale:
+        return None
+    tool = imported.get("tool")
+    return {
+        "tool": tool_label(tool if isinstance(tool, str) else None),
+        "value": said or scale,
+        "raw": scale if said and scale.lower() != said else "",  # Talkwalker's -3, say
+    }
 
 
 @page
