@@ -13,7 +13,26 @@ from typing import Any, Protocol
 
 from storage import Mention, Rejected, mention_or_reject
 
-Item = Mention | Rejected
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A stream read ``scanned`` more records that were not about any brand.
+
+    Lets a stream count what it read (a silent stream shows as such in ``runs``) and lets
+    the pipeline store its cursor advances on time even when nothing matches.
+    """
+
+    scanned: int
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """The platform deleted this post (``platform:native_id``); marked if it is stored."""
+
+    key: str
+
+
+Item = Mention | Rejected | Checkpoint | Tombstone
 
 
 class Cursors:

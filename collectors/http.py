@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -39,6 +39,11 @@ class AccessDenied(CollectorError):
 
 class CredentialError(AccessDenied):
     """A credential is missing or was refused; the message names its variable, never its value."""
+
+
+class BudgetSpent(CollectorError):
+    """A budget is spent (the team's daily cap, a platform's daily quota): the run stops
+    cleanly with what it stored, and it is not a failure; the next day carries on."""
 
 
 class HostUnreachable(CollectorError):
@@ -145,7 +150,7 @@ class HttpClient:
         self,
         url: str,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         def attempt() -> requests.Response:

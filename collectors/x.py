@@ -10,9 +10,12 @@ become one line a community manager can act on.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -23,6 +26,7 @@ from collectors.base import BrandQuery, Cursors, Item, Thread, safe_record
 from collectors.http import (
     USER_AGENT,
     AccessDenied,
+    BudgetSpent,
     CollectorError,
     CredentialError,
     HostUnreachable,
@@ -153,6 +157,40 @@ def tweet_record(
     return record
 
 
+READS = "budget:reads"  # the cursor that counts posts read (X bills per post read)
+
+
+@dataclass
+class Reads:
+    """Posts read today and this month (UTC): what X bills, and what the daily cap stops."""
+
+    day: str
+    month: str
+    today: int = 0
+    this_month: int = 0
+
+    @classmethod
+    def load(cls, load_cursor: Callable[[str], str | None], now: datetime | None = None) -> Reads:
+        now = now or datetime.now(UTC)
+        day, month = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m")
+        try:
+            stored = json.loads(load_cursor(READS) or "{}")
+        except ValueError:
+            stored = {}
+        stored = stored if isinstance(stored, dict) else {}
+        return cls(
+            day,
+            month,
+            int(stored.get("today") or 0) if stored.get("day") == day else 0,
+            int(stored.get("this_month") or 0) if stored.get("month") == month else 0,
+        )
+
+    def add(self, posts: int) -> str:
+        self.today += posts
+        self.this_month += posts
+        return json.dumps(dataclasses.asdict(self))
+
+
 class XCollector:
     platform = "x"
 
@@ -170,9 +208,14 @@ class XCollector:
         base_url: str = X_API,
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
+        max_posts_per_day: int | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``max_posts_per_day`` stops the source for the (UTC) day once that many posts
+        were read, included ones too: X bills every post it returns."""
         self.name = name
         self.token_env = token_env
+        self.max_posts_per_day, self.clock = max_posts_per_day, clock
         self.queries, self.follow = list(queries), list(follow)
         self.max_results_per_query = max_results_per_query
         self.max_results_per_conversation = max_results_per_conversation
@@ -205,7 +248,7 @@ class XCollector:
         for query, brand, limit in searches:
             try:
                 yield from self._search_all(cursors, query, brand, limit, matched)
-            except (AccessDenied, HostUnreachable):
+            except (AccessDenied, BudgetSpent, HostUnreachable):
                 raise
             except CollectorError as error:
                 failed.append(str(error))
@@ -220,12 +263,14 @@ class XCollector:
         next_token: str | None = None
         fetched = 0
         while fetched < limit:
+            reads = Reads.load(cursors.get, self.clock())
+            left = self._budget_left(reads)
             try:
                 page = self._search(
                     query=query,
                     since_id=since_id,
                     next_token=next_token,
-                    max_results=min(PAGE_MAX, max(PAGE_MIN, limit - fetched)),
+                    max_results=min(PAGE_MAX, max(PAGE_MIN, min(limit - fetched, left))),
                 )
             except StaleCursor:
                 # The last run is older than recent search's 7 days: take what is there.
@@ -235,6 +280,8 @@ class XCollector:
             meta = page.get("meta") or {}
             newest = newest or meta.get("newest_id")
             includes = page.get("includes") or {}
+            billed = len(page.get("data") or []) + len(includes.get("tweets") or [])
+            cursors.advance(READS, reads.add(billed))
             users = {user["id"]: user for user in includes.get("users") or [] if "id" in user}
             referenced = {
                 str(tweet["id"]): tweet
@@ -260,6 +307,18 @@ class XCollector:
                 break
         if newest and (since_id is None or int(newest) > int(since_id)):
             cursors.advance(query, newest)
+
+    def _budget_left(self, reads: Reads) -> int:
+        if self.max_posts_per_day is None:
+            return PAGE_MAX
+        left = self.max_posts_per_day - reads.today
+        if left <= 0:
+            raise BudgetSpent(
+                f"X budget for {reads.day} spent ({reads.today:,} of "
+                f"{self.max_posts_per_day:,} posts read, max_posts_per_day); "
+                "resuming tomorrow (UTC)"
+            )
+        return left
 
     def _search(self, **params: Any) -> dict[str, Any]:
         query = params["query"]

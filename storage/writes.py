@@ -438,3 +438,16 @@ def store_classifications(
             [(r.lang, r.mention_id) for r in rows if r.lang],
         )
     return len(rows)
+
+
+def mark_deleted(db: sqlite_utils.Database, keys: Sequence[str]) -> int:
+    """Posts their authors deleted stay stored (their replies stay linked) but leave the
+    counts, as a removed Reddit post does; unknown keys are ignored. Returns rows marked."""
+    marked = 0
+    for start in range(0, len(keys), 500):
+        part = list(keys[start : start + 500])
+        marks = ", ".join("?" for _ in part)
+        marked += db.execute(
+            f"UPDATE mentions SET deleted = 1 WHERE deleted = 0 AND id IN ({marks})", part
+        ).rowcount
+    return marked

@@ -93,3 +93,18 @@ def test_sources_lists_health_without_revealing_secrets(run, monkeypatch):
     assert set(rows) == {"demo", "x", "reddit", "news"}
     assert rows["demo"]["credentials"] == []
     assert "UMOT_REDDIT_CLIENT_ID" in table.output and "missing" in table.output
+
+
+def test_sources_shows_what_each_costs_and_what_x_has_read(run, monkeypatch):
+    monkeypatch.setenv("UMOT_X_BEARER_TOKEN", TOKEN)
+    assert run("collect", "--source", "x").exit_code == 0
+
+    rows = {row["name"]: row for row in json.loads(run("sources", "--json").output)}
+
+    assert rows["x"]["access"].startswith("paid: pay-per-use")
+    assert rows["x"]["usage"].startswith("2 posts read today, 2 this month (≈ $0.01 at")
+    assert rows["x"]["usage"].endswith("stops at 1,000 a day")
+    assert "Reddit's approval" in rows["reddit"]["access"]
+    assert rows["news"]["access"].startswith("free") and rows["news"]["usage"] == ""
+    table = run("sources").output
+    assert "cost and access" in table and "posts read today" in table

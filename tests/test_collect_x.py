@@ -301,3 +301,29 @@ def test_an_unreachable_host_ends_the_source_after_one_query_not_after_every_que
 
     assert waits == [2.0, 4.0, 8.0, 16.0]  # one query's retries, then the source stops
     assert "gave up after 5 tries (ConnectionError)" in report.error
+
+
+def test_the_daily_read_budget_stops_x_cleanly_and_counts_the_month(db, fake_x):
+    from collectors.x import Reads
+
+    author = fake_x.user("7", "sanne")
+    for i in range(150):
+        fake_x.tweet(f"Velora rit {i}", author, 300 - i)
+
+    report = collect(db, fake_x, max_posts_per_day=120)
+
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert report.error is None  # stopping on budget is not a failure
+    assert report.note == (
+        f"X budget for {day} spent (120 of 120 posts read, max_posts_per_day); "
+        "resuming tomorrow (UTC)"
+    )
+    assert report.inserted == 120  # a first page of 100, then only the 20 left
+    pages = [r for r in fake_x.server.requests if "Velora" in r.query["query"]]
+    assert [p.query["max_results"] for p in pages] == ["100", "20"]
+    reads = Reads.load(lambda query: get_cursor(db, "x", query))
+    assert (reads.today, reads.this_month) == (120, 120)
+
+    asked = len(fake_x.server.requests)
+    again = collect(db, fake_x, max_posts_per_day=120)
+    assert again.note.startswith("X budget for") and len(fake_x.server.requests) == asked

@@ -10,11 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from collectors.files import FORMATS, FileCollector, ImportFormatError
-from storage import queries
+from collectors.presets import PRESETS, DateOrder
+from storage import get_cursor, queries
+from umot.access import ACCESS, usage
 from umot.brands import BrandMatcher
 from umot.cli import AppContext, pass_app
 from umot.console import console, err_console, progress_bars
 from umot.pipeline import CollectReport, collect_sources, run_collector
+from umot.sources import Listen
 
 
 def _print_reports(reports: list[CollectReport], title: str) -> None:
@@ -22,7 +25,13 @@ def _print_reports(reports: list[CollectReport], title: str) -> None:
     for column in ("source", "fetched", "new", "updated", "rejected", "result"):
         table.add_column(column, justify="left" if column in ("source", "result") else "right")
     for report in reports:
-        result = Text(report.error, style="red") if report.error else Text("ok", style="green")
+        result = (
+            Text(report.error, style="red")
+            if report.error
+            else Text(report.note, style="yellow")
+            if report.note
+            else Text("ok", style="green")
+        )
         table.add_row(
             Text(report.source),
             f"{report.fetched:,}",
@@ -44,9 +53,18 @@ def _print_reports(reports: list[CollectReport], title: str) -> None:
     metavar="NAME",
     help="Collect only this configured source (repeatable); default: all enabled.",
 )
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0, min_open=True),
+    help="How long streaming sources (Bluesky) listen; default: their collect_seconds.",
+)
 @pass_app
-def collect(app: AppContext, sources: tuple[str, ...]) -> None:
-    """Run the configured sources once and store what they find."""
+def collect(app: AppContext, sources: tuple[str, ...], seconds: float | None) -> None:
+    """Run the configured sources once and store what they find.
+
+    Streaming sources (Bluesky's Jetstream) listen for --seconds, then stop; `umot run`
+    listens to them all the time.
+    """
     config = app.config
     if sources:
         unknown = [name for name in sources if name not in config.sources]
@@ -67,6 +85,7 @@ def collect(app: AppContext, sources: tuple[str, ...]) -> None:
             chosen,
             add_task=add_task,
             on_skip=lambda why: err_console.print(Text(f"skipped: {why}", style="yellow")),
+            listen=Listen(seconds) if seconds is not None else None,
         )
     _print_reports(reports, "Collected")
     if skipped or any(report.error for report in reports):
@@ -85,20 +104,74 @@ def collect(app: AppContext, sources: tuple[str, ...]) -> None:
     "--platform",
     default="import",
     show_default=True,
-    help="Platform for records without a platform column.",
+    help="Platform for records without a platform column (in an export read with "
+    "--preset/--columns: for posts on no known network, else web).",
 )
 @click.option("--brand", help="Brand for records without a brand (default: matched from text).")
+@click.option(
+    "--preset",
+    type=click.Choice(list(PRESETS), case_sensitive=False),
+    help="Read the export of this tool (its columns, dates and sentiment scale).",
+)
+@click.option(
+    "--columns",
+    metavar='"COLUMN=FIELD,..."',
+    help="Map an export's columns onto umot's (text, created_at, url, id, author, "
+    "followers, lang, platform, sentiment, time, ...); quote names with commas; "
+    "entries replace the preset's for that field.",
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    help="How to read numeric dates such as 03/04/2026 in an export (day or month "
+    "first); without it such an ambiguous date is rejected.",
+)
 @pass_app
 def import_(
-    app: AppContext, files: tuple[str, ...], fmt: str | None, platform: str, brand: str | None
+    app: AppContext,
+    files: tuple[str, ...],
+    fmt: str | None,
+    platform: str,
+    brand: str | None,
+    preset: str | None,
+    columns: str | None,
+    date_order: DateOrder | None,
 ) -> None:
     """Import mentions from JSONL or CSV files (format in the README).
 
     Importing the same file again stores nothing twice; bad records are kept in
     `rejects` with the reason, and the rest of the file is imported.
+
+    Exports of other tools: --preset reads a known tool's export, --columns maps any
+    export's columns onto umot's columns:
+
+    \b
+      umot import mentions.csv --preset brandwatch
+      umot import export.csv --columns "Full Text=text,Date=created_at,Url=url"
+
+    \b
+    Presets:
+      brandwatch  Brandwatch Consumer Research mentions export
+      talkwalker  Talkwalker project export (CSV or the API's JSON lines)
+      meltwater   Meltwater content export (also UTF-16 with tabs)
+      sprout      Sprout Social listening export (columns unconfirmed: check them)
+
+    A post without an id gets a stable one from its URL. The tool's own sentiment is
+    kept with the post and shown beside umot's in the workspace, never used as umot's.
     """
     try:
-        readers = [FileCollector(path, fmt=fmt, platform=platform, brand=brand) for path in files]
+        readers = [
+            FileCollector(
+                path,
+                fmt=fmt,
+                platform=platform,
+                brand=brand,
+                preset=preset,
+                columns=columns,
+                date_order=date_order,
+            )
+            for path in files
+        ]
     except ImportFormatError as error:
         raise click.ClickException(str(error)) from None
     db = app.open_db(create=True)
@@ -134,16 +207,23 @@ def sources(app: AppContext, as_json: bool) -> None:
     """
     config = app.config
     path = app.database_path
-    last = queries.last_runs(app.open_db(), "collect") if path.exists() else {}
+    db = app.open_db() if path.exists() else None
+    last = queries.last_runs(db, "collect") if db is not None else {}
     rows = []
     for name, settings in config.sources.items():
         envs = getattr(settings, "credential_envs", list)()
         run = last.get(name) or {}
+
+        def load_cursor(query: str, source: str = name) -> str | None:
+            return get_cursor(db, source, query) if db is not None else None
+
         rows.append(
             {
                 "name": name,
                 "type": settings.type,
                 "enabled": settings.enabled,
+                "access": ACCESS.get(settings.type, ""),
+                "usage": usage(settings.type, settings, load_cursor),
                 "credentials": [
                     {"env": env, "required": required, "set": bool(os.environ.get(env, "").strip())}
                     for env, required in envs
@@ -160,7 +240,8 @@ def sources(app: AppContext, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Sources")
-    for column in ("source", "type", "enabled", "credentials", "last run", "new", "last error"):
+    columns = ("source", "type", "enabled", "cost and access", "credentials", "last run")
+    for column in (*columns, "new", "last error"):
         table.add_column(column, justify="right" if column == "new" else "left")
     for row in rows:
         credentials = Text()
@@ -177,6 +258,7 @@ def sources(app: AppContext, as_json: bool) -> None:
             Text(row["name"]),
             row["type"],
             Text("yes", style="green") if row["enabled"] else Text("no", style="dim"),
+            Text(row["access"] + (f"\n{row['usage']}" if row["usage"] else "")),
             credentials if row["credentials"] else Text("none needed", style="dim"),
             f"{row['last_run'] or 'never'} {row['last_status'] or ''}".strip(),
             "" if row["last_inserted"] is None else f"{row['last_inserted']:,}",

@@ -68,7 +68,10 @@ def run(app: AppContext, once: bool) -> None:
                 f"umot runs every {config.schedule.every_minutes} min on {app.database_path}; "
                 "Ctrl-C or SIGTERM stops it."
             )
-            runner.forever(_print_cycle)
+            streams = [n for n, c in config.enabled_sources().items() if c.streaming]
+            if streams:
+                console.print(f"Listening all the time to: {', '.join(streams)}.")
+            runner.forever(_print_cycle, app.database_path)
     except AlreadyRunning as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:

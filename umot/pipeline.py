@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from collectors.base import Collector, Cursors
-from collectors.http import CollectorError
+from collectors.base import Checkpoint, Collector, Cursors, Tombstone
+from collectors.http import BudgetSpent, CollectorError
 from storage import (
     Mention,
     Rejected,
@@ -29,9 +29,10 @@ from storage import (
 )
 from storage.db import describe_sqlite_error
 from storage.transaction import write_transaction
+from storage.writes import mark_deleted
 from umot.brands import BrandMatcher
 from umot.config import Config
-from umot.sources import SourceUnavailable, build_collector
+from umot.sources import Listen, SourceUnavailable, build_collector
 
 # Per transaction. Big batches write each touched index page once per commit instead of
 # once per small batch: 20,000 kept 1M-mention ingest above 20k/s where 2,000 fell to 13k/s.
@@ -52,6 +53,7 @@ class CollectReport:
     updated: int = 0
     rejected: int = 0
     error: str | None = None
+    note: str | None = None  # a clean stop worth saying (a spent budget); not a failure
 
 
 class _Batcher:
@@ -67,22 +69,28 @@ class _Batcher:
         self.cursors, self.report = cursors, report
         self.mentions: list[Mention] = []
         self.rejects: list[Rejected] = []
+        self.deleted: list[str] = []
         self.flushed_at = time.monotonic()
 
     def __len__(self) -> int:
-        return len(self.mentions) + len(self.rejects)
+        return len(self.mentions) + len(self.rejects) + len(self.deleted)
+
+    def due(self, batch_size: int) -> bool:
+        return len(self) >= batch_size or time.monotonic() - self.flushed_at > FLUSH_SECONDS
 
     def flush(self) -> None:
         """Store the batch and the cursor advances made while it filled, in one go."""
         with write_transaction(self.db):
             result = upsert_mentions(self.db, self.mentions, source=self.source)
             store_rejects(self.db, self.rejects, source=self.source, run_id=self.run_id)
+            if self.deleted:
+                self.report.updated += mark_deleted(self.db, self.deleted)
             for query, value in self.cursors.pending.items():
                 set_cursor(self.db, self.source, query, value)
         self.report.inserted += result.inserted
         self.report.updated += result.updated
         self.report.rejected += len(self.rejects)
-        self.mentions, self.rejects = [], []
+        self.mentions, self.rejects, self.deleted = [], [], []
         self.cursors.pending.clear()
         self.flushed_at = time.monotonic()
 
@@ -111,21 +119,29 @@ def run_collector(
     batch = _Batcher(db, collector.name, run_id, cursors, report)
     try:
         for item in collector.collect(cursors):
-            report.fetched += 1
+            seen = 1
             if isinstance(item, Rejected):
                 batch.rejects.append(item)
+            elif isinstance(item, Checkpoint):
+                seen = item.scanned
+            elif isinstance(item, Tombstone):
+                batch.deleted.append(item.key)
             else:
                 batch.mentions.append(matcher.assign(item))
-            if len(batch) >= batch_size or time.monotonic() - batch.flushed_at > FLUSH_SECONDS:
+            report.fetched += seen
+            if batch.due(batch_size):
                 batch.flush()
-            if progress is not None:
-                progress(1)
+            if progress is not None and seen:
+                progress(seen)
         batch.flush()
     except KeyboardInterrupt:
         batch.flush()
         report.error = "interrupted"
         _finish(db, report)
         raise
+    except BudgetSpent as error:  # stopped on purpose: what was read is stored
+        batch.flush()
+        report.note = str(error)
     except CollectorError as error:  # a platform problem, already said in one line
         batch.flush()
         report.error = str(error)
@@ -173,6 +189,7 @@ def collect_sources(
     *,
     add_task: Callable[[str], Progress] | None = None,
     on_skip: Callable[[str], None] | None = None,
+    listen: Listen | None = None,
 ) -> tuple[list[CollectReport], list[str]]:
     """Run each chosen source once; a source that cannot start is logged and skipped."""
     matcher = BrandMatcher(config.brands)
@@ -180,7 +197,7 @@ def collect_sources(
     skipped: list[str] = []
     for name, settings in chosen.items():
         try:
-            collector = build_collector(name, settings, config=config, db=db)
+            collector = build_collector(name, settings, config=config, db=db, listen=listen)
         except SourceUnavailable as error:
             record_skipped(db, name, str(error))
             skipped.append(str(error))

@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,11 +32,13 @@ import sqlite_utils
 
 from nlp.classifier import Classifier
 from reports.alerting import AlertReport, run_alerts
-from storage import finish_run, start_run
+from storage import finish_run, open_database, start_run
+from umot.brands import BrandMatcher
 from umot.classify import build_classifier, classify_database
 from umot.config import Config
-from umot.pipeline import CollectReport, collect_sources
+from umot.pipeline import CollectReport, collect_sources, record_skipped, run_collector
 from umot.reporting import scheduled_report
+from umot.sources import Listen, SourceUnavailable, build_collector
 
 log = logging.getLogger("umot.run")
 
@@ -135,6 +138,8 @@ class Runner:
         self.console_print = console_print
         self._classifier_factory = classifier_factory
         self._classifier: Classifier | None = None
+        self._streams: dict[str, StreamWorker] = {}
+        self._stop = threading.Event()
 
     def cycle(self) -> CycleReport:
         report = CycleReport(datetime.now(UTC))
@@ -158,9 +163,32 @@ class Runner:
                 finish_run(self.db, start_run(self.db, name, None), error=message)
 
     def _collect(self, report: CycleReport) -> None:
+        """Every enabled source once; streaming ones listened to in their own threads
+        (``start_streams``) are left to them."""
+        chosen = {
+            name: source
+            for name, source in self.config.enabled_sources().items()
+            if name not in self._streams
+        }
         report.collected, report.skipped = collect_sources(
-            self.db, self.config, self.config.enabled_sources(), on_skip=log.warning
+            self.db, self.config, chosen, on_skip=log.warning
         )
+
+    def start_streams(self, database: Path) -> list[str]:
+        """One thread per enabled streaming source, each with its own connection to
+        ``database``, storing what it hears every few seconds until ``stop_streams``."""
+        for name, settings in self.config.enabled_sources().items():
+            if getattr(settings, "streaming", False) and name not in self._streams:
+                worker = StreamWorker(database, self.config, name, settings, self._stop)
+                worker.start()
+                self._streams[name] = worker
+        return list(self._streams)
+
+    def stop_streams(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        for worker in self._streams.values():
+            worker.join(timeout)
+        self._streams.clear()
 
     def _classify(self, report: CycleReport) -> None:
         if self._classifier is None:
@@ -209,8 +237,19 @@ class Runner:
             error=failed or None,
         )
 
-    def forever(self, on_cycle: Callable[[CycleReport], None]) -> None:
-        """Cycle now and then every ``schedule.every_minutes`` until a shutdown signal."""
+    def forever(
+        self, on_cycle: Callable[[CycleReport], None], database: Path | None = None
+    ) -> None:
+        """Cycle now and then every ``schedule.every_minutes`` until a shutdown signal;
+        streaming sources listen all the while (given the ``database`` path)."""
+        if database is not None:
+            self.start_streams(database)
+        try:
+            self._cycles(on_cycle)
+        finally:
+            self.stop_streams()
+
+    def _cycles(self, on_cycle: Callable[[CycleReport], None]) -> None:
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.schedule.every_minutes).minutes.do(
             lambda: on_cycle(self.cycle())
@@ -220,3 +259,55 @@ class Runner:
             scheduler.run_pending()
             idle = scheduler.idle_seconds
             time.sleep(max(0.0, min(idle if idle is not None else 1.0, 1.0)))
+
+
+class StreamWorker(threading.Thread):
+    """Listens to one streaming source in segments of ``segment_minutes`` (one ``runs`` row
+    each, so a silent or failing stream shows in ``source_health``); after a failed
+    segment it waits a minute and starts again. Stops within a second of ``stop``."""
+
+    def __init__(
+        self,
+        database: Path,
+        config: Config,
+        name: str,
+        settings: Any,
+        stop: threading.Event,
+        retry_seconds: float = 60.0,
+    ) -> None:
+        super().__init__(name=f"umot-stream-{name}", daemon=True)
+        self.database, self.config = database, config
+        self.source, self.settings, self.stop = name, settings, stop
+        self.retry_seconds = retry_seconds
+        self.reports: list[CollectReport] = []
+
+    def run(self) -> None:
+        db = open_database(self.database)
+        matcher = BrandMatcher(self.config.brands)
+        try:
+            while not self.stop.is_set():
+                listen = Listen(self.settings.segment_minutes * 60, self.stop)
+                try:
+                    collector = build_collector(
+                        self.source, self.settings, config=self.config, db=db, listen=listen
+                    )
+                except SourceUnavailable as error:
+                    record_skipped(db, self.source, str(error))
+                    log.error("%s", error)
+                    self.stop.wait(self.retry_seconds)
+                    continue
+                report = run_collector(db, collector, matcher=matcher)
+                self.reports.append(report)
+                log.info(
+                    "%s: heard %s events, stored %s new",
+                    self.source,
+                    f"{report.fetched:,}",
+                    f"{report.inserted:,}",
+                )
+                if report.error:
+                    log.error("%s: %s (listening again shortly)", self.source, report.error)
+                    self.stop.wait(self.retry_seconds)
+        except Exception:  # a thread's crash would otherwise vanish silently
+            log.exception("%s: the stream stopped", self.source)
+        finally:
+            db.close()

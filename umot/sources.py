@@ -8,29 +8,40 @@ collectors stay free of config, storage and nlp.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
 from collectors.base import BrandQuery, Collector, Thread
+from collectors.bluesky import AppView
+from collectors.bluesky_account import BlueskyAccount
 from collectors.demo import DemoCollector
+from collectors.hackernews import HackerNewsCollector
 from collectors.http import CredentialError, RetryPolicy, require_env
+from collectors.jetstream import JetstreamCollector
 from collectors.mastodon import MastodonCollector
 from collectors.reddit import RedditCollector
 from collectors.rss import RssCollector
 from collectors.x import XCollector
+from collectors.youtube import YouTubeCollector
 from storage import queries
 from umot.brands import BrandMatcher
 from umot.config import (
+    BlueskySource,
     Config,
     DemoSource,
     FeedConfig,
+    HackerNewsSource,
     MastodonSource,
     NetworkSource,
     RedditSource,
     RssSource,
     XSource,
+    YouTubeChannel,
+    YouTubeSource,
 )
 
 
@@ -46,8 +57,13 @@ def build_collector(
     db: sqlite_utils.Database | None = None,
     environ: Mapping[str, str] | None = None,
     policy: RetryPolicy | None = None,
+    listen: Listen | None = None,
 ) -> Collector:
+    """``listen`` bounds a streaming source (how long, what stops it); default: its
+    ``collect_seconds``."""
     environ = os.environ if environ is None else environ
+    if isinstance(settings, BlueskySource):
+        return _bluesky(name, settings, config, db, environ, policy, listen)
     try:
         return _build(name, settings, config, db, environ, policy)
     except CredentialError as error:
@@ -93,6 +109,7 @@ def _build(
             base_url=settings.base_url,
             timeout=settings.timeout_seconds,
             policy=policy,
+            max_posts_per_day=settings.max_posts_per_day or None,
         )
     if isinstance(settings, RedditSource):
         what = "the client id of a Reddit app (https://www.reddit.com/prefs/apps)"
@@ -130,6 +147,31 @@ def _build(
             max_pages=settings.max_pages,
             policy=policy,
         )
+    if isinstance(settings, YouTubeSource):
+        what = "a YouTube Data API v3 key (Google Cloud console → APIs & Services → Credentials)"
+        return YouTubeCollector(
+            name,
+            api_key=require_env(environ, settings.api_key_env, what),
+            key_env=settings.api_key_env,
+            queries=brand_queries,
+            keep=keep,
+            channels=[
+                (c.id, c.brand) if isinstance(c, YouTubeChannel) else (c, None)
+                for c in settings.channels
+            ],
+            follow=_follow(db, name, settings, config),
+            daily_quota_units=settings.daily_quota_units,
+            daily_search_calls=settings.daily_search_calls,
+            search_units=settings.search_units,
+            search_pages=settings.search_pages,
+            video_days=settings.video_days,
+            max_videos=settings.max_videos,
+            comment_pages=settings.comment_pages,
+            reply_pages=settings.reply_pages,
+            base_url=settings.base_url,
+            timeout=settings.timeout_seconds,
+            policy=policy,
+        )
     if isinstance(settings, RssSource):
         feeds = [
             (feed.url, feed.brand) if isinstance(feed, FeedConfig) else (feed, None)
@@ -138,7 +180,74 @@ def _build(
         if not feeds:
             raise SourceUnavailable(f"source {name!r}: list feeds under [sources.{name}]")
         return RssCollector(name, feeds=feeds, keep=keep, policy=policy)
+    if isinstance(settings, HackerNewsSource):
+        by_brand = {brand.name: BrandMatcher([brand]) for brand in config.brands}
+        return HackerNewsCollector(
+            name,
+            queries=brand_queries,
+            keep=lambda text, brand: by_brand[brand].match(text) is not None,
+            base_url=settings.base_url,
+            hits_per_page=settings.hits_per_page,
+            max_hits_per_query=settings.max_hits_per_query,
+            lookback_days=settings.lookback_days,
+            timeout=settings.timeout_seconds,
+            policy=policy,
+        )
     raise SourceUnavailable(f"source {name!r}: umot has no {settings.type!r} collector")
+
+
+@dataclass(frozen=True)
+class Listen:
+    """How long a streaming source listens (None: until ``stop`` is set)."""
+
+    seconds: float | None
+    stop: threading.Event | None = None
+
+
+def _bluesky(
+    name: str,
+    settings: BlueskySource,
+    config: Config,
+    db: sqlite_utils.Database | None,
+    environ: Mapping[str, str],
+    policy: RetryPolicy | None,
+    listen: Listen | None,
+) -> Collector:
+    listen = listen or Listen(settings.collect_seconds)
+    handle = environ.get(settings.handle_env, "").strip()
+    password = environ.get(settings.app_password_env, "").strip()
+    if bool(handle) != bool(password):
+        missing = settings.app_password_env if handle else settings.handle_env
+        raise SourceUnavailable(
+            f"source {name!r}: set {missing} too (an account needs both), or neither"
+        )
+    matcher = BrandMatcher(config.brands)
+    policy = policy or RetryPolicy(max_wait_seconds=settings.max_wait_seconds)
+    appview = AppView(str(settings.appview_url), policy=policy, timeout=settings.timeout_seconds)
+    return JetstreamCollector(
+        name,
+        keep=lambda text: matcher.match(text) is not None,
+        terms=[term for brand in config.brands for term in brand.queries],
+        appview=appview,
+        endpoints=settings.endpoints,
+        follow=_follow(db, name, settings, config),
+        seconds=listen.seconds,
+        stop=listen.stop,
+        rewind_seconds=settings.rewind_seconds,
+        idle_seconds=settings.idle_seconds,
+        account=BlueskyAccount(
+            handle,
+            password,
+            service=str(settings.service_url),
+            envs=(settings.handle_env, settings.app_password_env),
+            policy=policy,
+            timeout=settings.timeout_seconds,
+        )
+        if handle
+        else None,
+        backfill_hours=settings.backfill_hours,
+        backfill_after_seconds=settings.backfill_after_minutes * 60,
+    )
 
 
 def mastodon_hashtags(settings: MastodonSource, config: Config) -> list[tuple[str, str | None]]:

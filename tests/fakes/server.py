@@ -25,6 +25,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     received: float = field(default_factory=time.monotonic)
+    # Every value of a repeated parameter (?actors=a&actors=b); ``query`` keeps the last.
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def form(self) -> dict[str, str]:
         return {key: values[-1] for key, values in parse_qs(self.body.decode()).items()}
@@ -66,6 +68,7 @@ class FakeServer:
                     {key: values[-1] for key, values in parse_qs(url.query).items()},
                     {key.lower(): value for key, value in self.headers.items()},
                     self.rfile.read(length) if length else b"",
+                    lists=parse_qs(url.query),
                 )
                 response = fake._respond(request)
                 body = response.encoded()

@@ -41,7 +41,7 @@ FILTER_KEYS = (
     "q",
     "view",
 )
-PLATFORMS = ("x", "reddit", "mastodon", "rss")
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "youtube", "hackernews", "rss", "web", "import")
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _PLATFORM = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_IDS = 500
