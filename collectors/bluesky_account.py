@@ -15,15 +15,7 @@ from typing import Any
 
 import requests
 
-from collectors.http import (
-    CollectorError,
-    CredentialError,
-    HttpClient,
-    RateLimited,
-    RetryPolicy,
-    Transient,
-    wait_from_headers,
-)
+from collectors.http import CollectorError, CredentialError, HttpClient, RetryPolicy
 
 SERVICE = "https://bsky.social"
 SESSION_SECONDS = 90 * 60  # access tokens live about two hours; renew before that
@@ -86,37 +78,18 @@ class BlueskyAccount:
 
     def _get(self, method: str, params: dict[str, str]) -> dict[str, Any]:
         """One authenticated call; an expired session is renewed once."""
-        url = f"{self.service}/xrpc/{method}"
-        renewed = False
-
-        def attempt() -> requests.Response:
-            try:
-                return self.http.session.get(
-                    url,
-                    params=params,
-                    headers={"Authorization": f"Bearer {self._token(renewed)}"},
-                    timeout=self.http.timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as error:
-                raise Transient(type(error).__name__, connection=True) from None
-
-        while True:
-            response = self.http.policy.call("Bluesky search", lambda: _checked(attempt()))
-            if response.status_code in (400, 401) and not renewed:
-                renewed = True  # ExpiredToken, or a session revoked meanwhile
+        for renew in (False, True):
+            response = self.http.get(
+                f"{self.service}/xrpc/{method}",
+                params=params,
+                headers={"Authorization": f"Bearer {self._token(renew)}"},
+                passthrough=(400, 401),  # ExpiredToken, or a session revoked meanwhile
+            )
+            if response.status_code in (400, 401):
                 continue
-            if response.status_code >= 400:
-                raise CollectorError(f"{method} answered HTTP {response.status_code}")
             body = response.json()
             return body if isinstance(body, dict) else {}
-
-
-def _checked(response: requests.Response) -> requests.Response:
-    if response.status_code == 429:
-        raise RateLimited(wait_from_headers(response.headers))
-    if response.status_code >= 500:
-        raise Transient(f"HTTP {response.status_code}")
-    return response
+        raise CollectorError(f"{method}: Bluesky refused the session twice in a row")
 
 
 def _iso(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -152,7 +152,11 @@ class HttpClient:
         *,
         params: Mapping[str, str | int] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        passthrough: Collection[int] = (),
     ) -> requests.Response:
+        """``passthrough``: client-error statuses the caller handles itself (an expired
+        session, say) instead of failing."""
+
         def attempt() -> requests.Response:
             try:
                 response = self.session.get(
@@ -161,6 +165,8 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout) as error:
                 raise Transient(type(error).__name__, connection=True) from None
             status = response.status_code
+            if status in passthrough:
+                return response
             if status == 429:
                 raise RateLimited(wait_from_headers(response.headers))
             if status >= 500:
