@@ -176,7 +176,9 @@ class JetstreamCollector:
     def _listen(self, socket: Any, deadline: float | None, cursors: Cursors) -> Iterator[Item]:
         heard = checkpoint = self.clock()
         while not self._done(deadline):
-            wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - self.clock()))
+            wait = min(1.0, self.idle_seconds)
+            if deadline is not None:
+                wait = max(0.01, min(wait, deadline - self.clock()))
             try:
                 message = socket.recv(timeout=wait)
             except TimeoutError:
