@@ -16,7 +16,10 @@ from collectors.youtube import quota_used_today
 ACCESS = {
     "demo": "free: a built-in demo stream, offline",
     "x": "paid: pay-per-use credits (about $0.005 per post read) or a monthly plan",
-    "reddit": "free for approved apps: since Nov 2025 new apps need Reddit's approval",
+    "reddit": (
+        "free for approved apps: since Nov 2025 new apps need Reddit's approval "
+        "(Responsible Builder Policy; see the README)"
+    ),
     "mastodon": "free: public hashtag timelines; a token adds full-text search",
     "rss": "free: any RSS or Atom feed",
     "bluesky": "free, no login: every post, live, from a public Jetstream",
