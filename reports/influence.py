@@ -97,59 +97,9 @@ def analyze_post(
     post: dict[str, Any],
     thread_size: int = 3,
 ) -> PostInfluence:
-    result = PostInfluence(
-        post["id"],
-        post["brand"],
-        post["author"],
-        post["stage"],
-        post["sentiment"],
-        post["text"],
-        post["url"],
-        post["created_at"],
-    )
-    own = journey.own_handles
-    below = [
-        row
-        for row in insights.downstream_with_handles(db, post["id"])
-        if row["author_id"] != post["author_id"] and (row["author_handle"] or "").lower() not in own
-    ]
-    if not below:
-        return result
-    labels = insights.labels_of(db, model_id, [row["id"] for row in below])
-    result.downstream = len(below)
-    result.downstream_authors = len({row["author_id"] or row["id"] for row in below})
-    first_seen: dict[str, dict[str, Any]] = {}
-    agree = []
-    for row in below:
-        label = labels.get(row["id"], {})
-        if label.get("stage") in journey.prospect_stages:
-            key = row["author_id"] or row["id"]
-            first_seen.setdefault(key, row)
-            if label.get("sentiment") and post["sentiment"]:
-                agree.append(label["sentiment"] == post["sentiment"])
-    result.prospects = len(first_seen)
-    result.prospect_agreement = sum(agree) / len(agree) if agree else None
-    result.median_lag_hours = statistics.median(
-        _hours(r["created_at"], post["created_at"]) for r in below
-    )
-    result.converted = sum(
-        1
-        for key, row in first_seen.items()
-        if row["author_id"]
-        and insights.has_later_stage(
-            db, model_id, key, post["brand"], row["created_at"], journey.purchase_or_later
-        )
-    )
-    result.thread = [
-        {
-            "author": row["author_handle"],
-            "text": row["text"],
-            "stage": labels.get(row["id"], {}).get("stage"),
-            "sentiment": labels.get(row["id"], {}).get("sentiment"),
-        }
-        for row in below[:thread_size]
-    ]
-    return result
+    """One post's influence (the mention page); ``influence`` does a whole period at once."""
+    below = insights.downstream_with_handles(db, post["id"])
+    return _measure_all(db, model_id, journey, [post], {post["id"]: below}, thread_size)[0]
 
 
 def influence(
@@ -159,12 +109,18 @@ def influence(
     start: datetime,
     end: datetime,
     brand: str | None = None,
+    *,
+    thread_size: int = 3,
 ) -> tuple[list[PostInfluence], dict[str | None, InfluenceTotals]]:
-    """Every UMOT post of the period with its influence, and totals per brand."""
-    posts = [
-        analyze_post(db, model_id, journey, post)
-        for post in umot_posts(db, model_id, journey, start, end, brand)
-    ]
+    """Every UMOT post of the period with its influence, and totals per brand.
+
+    Set-based: one recursive query walks down from all the period's UMOT posts at once,
+    one reads the labels of everything below them, one checks every prospect for a later
+    purchase. ``thread_size=0`` skips the first responses (totals are all that is read).
+    """
+    found = list(umot_posts(db, model_id, journey, start, end, brand))
+    below = insights.downstream_of_posts(db, [post["id"] for post in found])
+    posts = _measure_all(db, model_id, journey, found, below, thread_size)
     totals: dict[str | None, InfluenceTotals] = defaultdict(InfluenceTotals)
     for post in posts:
         for key in (post.brand, "*"):
@@ -175,6 +131,78 @@ def influence(
             total.prospects += post.prospects
             total.converted += post.converted
     return posts, dict(totals)
+
+
+def _measure_all(
+    db: sqlite_utils.Database,
+    model_id: str,
+    journey: Journey,
+    posts: Sequence[dict[str, Any]],
+    below_by_post: dict[str, list[dict[str, Any]]],
+    thread_size: int,
+) -> list[PostInfluence]:
+    own = journey.own_handles
+    audiences = {
+        post["id"]: [
+            row
+            for row in below_by_post.get(post["id"], [])
+            if row["author_id"] != post["author_id"]
+            and (row["author_handle"] or "").lower() not in own
+        ]
+        for post in posts
+    }
+    every = sorted({row["id"] for rows in audiences.values() for row in rows})
+    labels = insights.labels_of(db, model_id, every)
+    results: list[PostInfluence] = []
+    checks: list[tuple[str, str | None, str]] = []  # (author, brand, after) per prospect
+    owners: list[PostInfluence] = []
+    for post in posts:
+        result = PostInfluence(
+            post["id"],
+            post["brand"],
+            post["author"],
+            post["stage"],
+            post["sentiment"],
+            post["text"],
+            post["url"],
+            post["created_at"],
+        )
+        results.append(result)
+        below = audiences[post["id"]]
+        if not below:
+            continue
+        result.downstream = len(below)
+        result.downstream_authors = len({row["author_id"] or row["id"] for row in below})
+        first_seen: dict[str, dict[str, Any]] = {}
+        agree = []
+        for row in below:
+            label = labels.get(row["id"], {})
+            if label.get("stage") in journey.prospect_stages:
+                first_seen.setdefault(row["author_id"] or row["id"], row)
+                if label.get("sentiment") and post["sentiment"]:
+                    agree.append(label["sentiment"] == post["sentiment"])
+        result.prospects = len(first_seen)
+        result.prospect_agreement = sum(agree) / len(agree) if agree else None
+        result.median_lag_hours = statistics.median(
+            _hours(r["created_at"], post["created_at"]) for r in below
+        )
+        for key, row in first_seen.items():
+            if row["author_id"]:
+                checks.append((key, post["brand"], row["created_at"]))
+                owners.append(result)
+        result.thread = [
+            {
+                "author": row["author_handle"],
+                "text": row["text"],
+                "stage": labels.get(row["id"], {}).get("stage"),
+                "sentiment": labels.get(row["id"], {}).get("sentiment"),
+            }
+            for row in below[:thread_size]
+        ]
+    reached = insights.later_stage_reached(db, model_id, checks, journey.purchase_or_later)
+    for owner, converted in zip(owners, reached, strict=True):
+        owner.converted += converted
+    return results
 
 
 def stage_transitions(

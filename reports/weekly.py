@@ -192,8 +192,8 @@ def build_report(
     empty_totals = InfluenceTotals()
     if model_id is not None:
         posts, totals = influence(db, model_id, journey, week.start, week.end, brand)
-        _, previous_totals = influence(
-            db, model_id, journey, week.previous.start, week.previous.end, brand
+        _, previous_totals = influence(  # totals only: no first responses read
+            db, model_id, journey, week.previous.start, week.previous.end, brand, thread_size=0
         )
         transitions = stage_transitions(db, model_id, journey, week.start, week.end, brand)
         replies = needing_reply(db, model_id, journey, week, brand, top_n)

@@ -6,6 +6,7 @@ writes queries of its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.db import chunks, to_db_time
-from storage.queries import downstream_of
+from storage.queries import LINKS, downstream_of
 from storage.signals import ENGAGEMENT
 
 
@@ -37,27 +38,6 @@ def labels_of(
         ):
             found[row["mention_id"]] = row
     return found
-
-
-def has_later_stage(
-    db: sqlite_utils.Database,
-    model_id: str,
-    author_id: str,
-    brand: str | None,
-    after: str,
-    stages: Sequence[str],
-) -> bool:
-    """Whether the author has a mention of the brand after ``after`` in one of ``stages``."""
-    marks = ", ".join("?" for _ in stages)
-    row = db.execute(
-        f"""
-        SELECT 1 FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
-        WHERE m.author_id = ? AND m.brand IS ? AND m.created_at > ? AND c.stage IN ({marks})
-        LIMIT 1
-        """,
-        [model_id, author_id, brand, after, *stages],
-    ).fetchone()
-    return row is not None
 
 
 def classified_posts(
@@ -91,6 +71,74 @@ def downstream_with_handles(db: sqlite_utils.Database, mention_id: str) -> list[
         for row in db.query(f"SELECT id, handle FROM authors WHERE id IN ({marks})", part):
             handles[row["id"]] = row["handle"]
     return [{**row, "author_handle": handles.get(row["author_id"])} for row in rows]
+
+
+def downstream_of_posts(
+    db: sqlite_utils.Database, post_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """``downstream_with_handles`` of many posts in one set-based recursive query.
+
+    The walk carries its starting post (``root``) along, so a week's UMOT posts cost one
+    query instead of one each; the rules are ``downstream_of``'s (reply, quote and repost
+    chains through deleted posts, plus a conversation's unlinked later posts when the
+    post starts it), and each post's rows come in the same order.
+    """
+    found: dict[str, list[dict[str, Any]]] = {post: [] for post in post_ids}
+    if not post_ids:
+        return found
+    link_match = " OR ".join(f"m.{column} = d.id" for column in LINKS)
+    sql = f"""
+        WITH RECURSIVE
+        posts(id) AS (SELECT value FROM json_each(?)),
+        down(root, id, depth) AS (
+            SELECT id, id, 0 FROM posts
+            UNION
+            SELECT d.root, m.id, d.depth + 1 FROM down d JOIN mentions m ON ({link_match})
+            WHERE d.depth < 1000
+        ),
+        linked AS (SELECT root, id FROM down WHERE depth > 0 GROUP BY root, id),
+        origin AS (
+            SELECT m.id, m.created_at, coalesce(m.conversation_id, m.id) AS conv
+            FROM mentions m JOIN posts p ON p.id = m.id
+        ),
+        same_conversation AS (
+            SELECT o.id AS root, m.id FROM origin o JOIN mentions m ON m.conversation_id = o.conv
+            WHERE o.conv = o.id AND m.created_at > o.created_at AND m.id != o.id
+              AND NOT EXISTS (SELECT 1 FROM linked l WHERE l.root = o.id AND l.id = m.id)
+        )
+        SELECT r.root, m.id, m.author_id, m.created_at, m.text, a.handle AS author_handle
+        FROM (SELECT * FROM linked UNION ALL SELECT * FROM same_conversation) r
+        JOIN mentions m ON m.id = r.id LEFT JOIN authors a ON a.id = m.author_id
+        WHERE m.deleted = 0
+        ORDER BY r.root, m.created_at, m.id
+    """
+    for row in db.query(sql, [json.dumps(list(post_ids))]):
+        found[row.pop("root")].append(row)
+    return found
+
+
+def later_stage_reached(
+    db: sqlite_utils.Database,
+    model_id: str,
+    checks: Sequence[tuple[str, str | None, str]],
+    stages: Sequence[str],
+) -> list[bool]:
+    """Per (author, brand, after): whether the author has a later mention of the brand in
+    one of ``stages``; all of them in one query."""
+    if not checks or not stages:
+        return [False] * len(checks)
+    marks = ", ".join("?" for _ in stages)
+    sql = f"""
+        SELECT t.key FROM json_each(?) t WHERE EXISTS (
+            SELECT 1 FROM mentions m
+            JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
+            WHERE m.author_id = json_extract(t.value, '$[0]')
+              AND m.brand IS json_extract(t.value, '$[1]')
+              AND m.created_at > json_extract(t.value, '$[2]') AND c.stage IN ({marks})
+        )
+    """
+    hits = {row[0] for row in db.execute(sql, [json.dumps(checks), model_id, *stages])}
+    return [index in hits for index in range(len(checks))]
 
 
 def author_stage_history(

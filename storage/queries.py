@@ -11,7 +11,7 @@ import sqlite_utils
 from storage.db import to_db_time
 
 # Posts that point at another post: a reply, a quote or a repost of it.
-_LINKS = ("parent_id", "quoted_id", "reposted_id")
+LINKS = ("parent_id", "quoted_id", "reposted_id")  # what ties a post to the one it answers
 # Mentions that count: deleted posts are stored only to keep the replies below them linked.
 COUNTED = "deleted = 0"
 
@@ -89,7 +89,7 @@ def downstream_of(
     collected) are included as well, with depth None. The chain runs through deleted
     posts; they are returned themselves only with ``include_deleted`` (to draw a tree).
     """
-    link_match = " OR ".join(f"m.{column} = d.id" for column in _LINKS)
+    link_match = " OR ".join(f"m.{column} = d.id" for column in LINKS)
     sql = f"""
         WITH RECURSIVE down(id, depth) AS (
             SELECT ?, 0
