@@ -8,7 +8,9 @@
 (b) raw forward: only the encoder forward pass on the same pre-tokenized, already
     batched inputs -- the ceiling for (a);
 (c) naive: a ``transformers.pipeline("feature-extraction")`` loop, one text at a time,
-    mean-pooled and fed to the same heads.
+    mean-pooled and fed to the same heads;
+(d) on CPU, (a) and (b) again with ``model.backend = "int8"`` (int8 encoder layers, the
+    heads fitted on int8 features).
 The texts are distinct demo mentions, so de-duplication does not flatter (a).
 """
 
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument(
         "--naive-texts", type=int, default=None, help="texts for the slow naive loop (default: all)"
     )
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 rows")
     args = parser.parse_args()
     config = Config()
     scorer = HeadsScorer.load(
@@ -104,6 +107,28 @@ def main() -> None:
 
     seconds_naive = timed(naive)
 
+    int8_rates: dict[str, float] = {}
+    if args.device == "cpu" and not args.no_int8:
+        int8 = HeadsScorer.load(
+            Path(args.heads) if args.heads else None,
+            cache_dir=config.resolve(config.model.cache_dir),
+            device="cpu",
+            backend="int8",
+        )
+        int8_classifier = Classifier({"sentiment": int8, "stage": int8}, config.journey.stages)
+        int8_classifier.classify(texts[:64])  # warm-up
+        seconds_int8 = timed(lambda: int8_classifier.classify(texts))
+
+        def int8_forward() -> None:
+            with torch.inference_mode():
+                for inputs in batches:
+                    int8.network(**inputs)
+
+        int8_rates = {
+            "umot classifier, int8": len(texts) / seconds_int8,
+            "raw forward pass, int8 (same batches)": len(texts) / timed(int8_forward),
+        }
+
     replies = sum(parent is not None for parent in parents)
     rates = {
         "umot classifier": len(texts) / seconds_umot,
@@ -113,6 +138,7 @@ def main() -> None:
         / seconds_context,
         "raw forward pass (same batches)": len(texts) / seconds_raw,
         "naive pipeline loop, batch 1": len(naive_texts) / seconds_naive,
+        **int8_rates,
     }
     table = Table(
         title=f"classification speed, {len(texts):,} distinct demo texts, "

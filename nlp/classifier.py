@@ -7,6 +7,7 @@ tasks. Either task can instead come from any Hugging Face model (``nlp.hf``).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from nlp.encoder import Encoder
 from nlp.heads import BUNDLED_HEADS, HeadsBundle, HeadsError
 from nlp.langid import detect_language
 from storage.mention import is_textless
+
+log = logging.getLogger("umot.classify")
 
 Progress = Callable[[int], None]
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -71,10 +74,16 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class HeadsScorer:
     """Encoder + trained heads: both tasks from one forward pass."""
 
-    def __init__(self, encoder: Encoder, bundle: HeadsBundle) -> None:
+    def __init__(
+        self, encoder: Encoder, bundle: HeadsBundle, int8_cache: Path | None = None
+    ) -> None:
+        """``int8_cache``: run the encoder with int8 layers (CPU), built or read there;
+        ``bundle`` must then hold the heads fitted on int8 features."""
         self.encoder = encoder
         self.bundle = bundle
-        self.model_id = f"{bundle.info.encoder}+heads-{bundle.fingerprint()}"
+        self.int8 = int8_cache is not None
+        backend = "+int8" if self.int8 else ""
+        self.model_id = f"{bundle.info.encoder}{backend}+heads-{bundle.fingerprint()}"
         self.labels = {
             "sentiment": list(bundle.info.sentiment_labels),
             "stage": list(bundle.info.stage_labels),
@@ -86,6 +95,12 @@ class HeadsScorer:
             adapter = str(bundle.folder / bundle.info.adapter)
             self.network = PeftModel.from_pretrained(encoder.model, adapter).merge_and_unload()
             self.network.eval()
+        if int8_cache is not None:
+            from nlp.int8 import int8_key, int8_model
+
+            info, folder = bundle.info, bundle.folder
+            adapter = folder / info.adapter if info.adapter and folder is not None else None
+            self.network = int8_model(self.network, int8_cache, int8_key(info.encoder, adapter))
         bundle.module.to(encoder.device).eval()
 
     @classmethod
@@ -97,8 +112,27 @@ class HeadsScorer:
         device: str = "auto",
         batch_size: int = 32,
         max_length: int | None = None,
+        backend: str = "torch",
+        heads_file: str | None = None,
     ) -> HeadsScorer:
-        bundle = HeadsBundle.load(heads_dir or BUNDLED_HEADS)
+        """``backend`` "int8": int8 encoder layers and the heads fitted on their features
+        (CPU only; a GPU keeps its fp16/bf16). ``heads_file`` overrides which heads."""
+        from nlp.int8 import INT8_HEADS
+
+        int8 = backend == "int8"
+        folder = heads_dir or BUNDLED_HEADS
+        if int8 and heads_file is None and not (folder / INT8_HEADS).is_file():
+            log.warning(
+                "%s has no heads for int8 features (a version from `umot train "
+                "--from-labels`, or heads trained with --no-int8): running fp32; "
+                "`umot train --int8-only --out %s` fits them",
+                folder,
+                folder,
+            )
+            int8 = False
+        bundle = HeadsBundle.load(
+            folder, heads_file or (INT8_HEADS if int8 else "heads.safetensors")
+        )
         info = bundle.info
         encoder = Encoder(
             info.encoder,
@@ -111,7 +145,10 @@ class HeadsScorer:
             context_tokens=info.context_tokens,
             parent_features=info.parent_features,
         )
-        return cls(encoder, bundle)
+        if int8 and encoder.device != "cpu":
+            int8 = False
+            bundle = HeadsBundle.load(folder)
+        return cls(encoder, bundle, cache_dir if int8 else None)
 
     def pooled(
         self,

@@ -66,6 +66,7 @@ class HeadsBundle:
         self.info = info
         self.module = module
         self.folder = folder
+        self.weights_file = "heads.safetensors"  # heads-int8.safetensors for int8 features
 
     @classmethod
     def create(cls, info: HeadsInfo, dim: int) -> HeadsBundle:
@@ -84,12 +85,15 @@ class HeadsBundle:
     def set_temperature(self, head: str, value: float) -> None:
         getattr(self.module, f"{head}_temperature").fill_(float(value))
 
-    def save(self, folder: Path, adapter_model: Any = None) -> None:
+    def save_weights(self, path: Path) -> None:
         from safetensors.torch import save_file
 
-        folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
-        save_file(state, str(folder / "heads.safetensors"))
+        save_file(state, str(path))
+
+    def save(self, folder: Path, adapter_model: Any = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.save_weights(folder / "heads.safetensors")
         if adapter_model is not None:
             adapter = folder / "adapter"
             # No embedding-layer check: it looks the base model up on the hub (offline here).
@@ -107,13 +111,14 @@ class HeadsBundle:
         self.folder = folder
 
     @classmethod
-    def load(cls, folder: Path) -> HeadsBundle:
+    def load(cls, folder: Path, weights_file: str = "heads.safetensors") -> HeadsBundle:
+        """``weights_file``: heads-int8.safetensors for the heads fitted on int8 features."""
         from safetensors.torch import load_file
 
-        meta, weights = folder / "heads.json", folder / "heads.safetensors"
+        meta, weights = folder / "heads.json", folder / weights_file
         if not meta.is_file() or not weights.is_file():
             raise HeadsError(
-                f"no trained heads in {folder} (expected heads.json and heads.safetensors); "
+                f"no trained heads in {folder} (expected heads.json and {weights_file}); "
                 "train them with `umot train` or set model.heads"
             )
         try:
@@ -129,13 +134,14 @@ class HeadsBundle:
             raise HeadsError(f"the heads in {folder} do not match heads.json: {error}") from None
         bundle.module.eval()
         bundle.folder = folder
+        bundle.weights_file = weights_file
         return bundle
 
     def fingerprint(self) -> str:
         """Changes whenever the weights change, so new weights classify everything again."""
         digest = hashlib.sha256()
         if self.folder is not None:
-            files = [self.folder / "heads.safetensors"]
+            files = [self.folder / self.weights_file]
             if self.info.adapter:
                 files += sorted((self.folder / self.info.adapter).glob("*"))
             for path in files:

@@ -37,7 +37,7 @@ def encoder_key(scorer: HeadsScorer) -> str:
     digest = hashlib.sha256()
     digest.update(
         f"{info.encoder}|{info.max_length}|{info.pool_layers}|{info.context_tokens}|"
-        f"{info.parent_features}|{info.prefix}".encode()
+        f"{info.parent_features}|{info.prefix}|{'int8' if scorer.int8 else 'fp32'}".encode()
     )
     folder = scorer.bundle.folder
     if info.adapter and folder is not None:

@@ -162,14 +162,20 @@ def test_adapter_retrain_writes_a_new_adapter_and_drops_stale_features(team):
     assert new != old  # the adapter itself learned, not only the heads
     assert (store.folder / "v0001" / "adapter" / "adapter_model.safetensors").read_bytes() == old
     assert not [p.name for p in store.folder.iterdir() if p.name.startswith(".")]
-    config = Config.model_validate({"model": {"cache_dir": str(MODEL_CACHE), "device": "cpu"}})
-    scorer = build_classifier(config, folder / "team.db").scorers["stage"]
+    fp32 = {"cache_dir": str(MODEL_CACHE), "device": "cpu", "backend": "torch"}
+    scorer = build_classifier(Config.model_validate({"model": fp32}), folder / "team.db").scorers[
+        "stage"
+    ]
     cache = EmbeddingCache(features, scorer)
     try:  # the bundled adapter's features are gone; the old and new adapters' remain
         assert cache.prefix in cache.encoders() and len(cache.encoders()) == 2
     finally:
         cache.close()
     assert "+adapter" in umot("--db", "team.db", "model", "list")
+    assert (store.folder / "v0002" / "heads-int8.safetensors").is_file()  # int8 is served
+    int8 = {"cache_dir": str(MODEL_CACHE), "device": "cpu", "backend": "int8"}
+    served = build_classifier(Config.model_validate({"model": int8}), folder / "team.db")
+    assert served.scorers["stage"].int8 and "+int8+" in served.model_id
 
 
 def test_brand_option_trains_and_judges_on_that_brands_labels_only(team):

@@ -51,6 +51,7 @@ def build_classifier(config: Config, database: Path | None = None) -> Classifier
             device=model.device,
             batch_size=model.batch_size,
             max_length=model.max_length,
+            backend=model.backend,
         )
         scorers = {"sentiment": heads, "stage": heads}
     for task in ("sentiment", "stage"):

@@ -35,6 +35,11 @@ class AppContext:
                 raise click.ClickException(str(error)) from None
         return self._config
 
+    def override_model(self, **settings: object) -> None:
+        """Command options that override ``[model]`` settings for this run only."""
+        model = self.config.model.model_copy(update=settings)
+        self._config = self.config.model_copy(update={"model": model})
+
     @property
     def database_path(self) -> Path:
         return Path(self._db_path) if self._db_path else self.config.database_path

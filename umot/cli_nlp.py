@@ -175,6 +175,11 @@ def print_scores(task: str, scores: Scores) -> None:
     show_default=True,
     help="Read replies together with the post they answer ('parent_text').",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "int8"]),
+    help="Score this inference backend.  [default: model.backend]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
 def evaluate(
@@ -187,6 +192,7 @@ def evaluate(
     references: str,
     demo_days: int,
     context: bool,
+    backend: str | None,
     as_json: bool,
 ) -> None:
     """Score the classifier on labeled data: accuracy, macro-F1, confusion matrices.
@@ -213,6 +219,8 @@ def evaluate(
             sets = [EvalSet(data, examples, ("sentiment", "stage"), "")]
     except DataError as error:
         raise click.ClickException(str(error)) from None
+    if backend is not None:
+        app.override_model(backend=backend)  # type: ignore[attr-defined]
     classifier = load_classifier(app)
     results = []
     with progress_bars() as add:

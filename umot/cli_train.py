@@ -72,6 +72,17 @@ from umot.console import console, progress_bars
     help="Refit only the heads, on the LoRA adapter already in --out (minutes, not an hour).",
 )
 @click.option(
+    "--int8/--no-int8",
+    default=True,
+    show_default=True,
+    help='Also fit heads on int8 features (for `model.backend = "int8"`).',
+)
+@click.option(
+    "--int8-only",
+    is_flag=True,
+    help="Only (re)fit the int8 heads of the bundle in --out (minutes).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False),
     default=str(BUNDLED_HEADS),
@@ -161,6 +172,8 @@ def train(
     parent_features: bool,
     stage_c: float | None,
     keep_adapter: bool,
+    int8: bool,
+    int8_only: bool,
     out: str,
     encoder: str,
     lora: bool,
@@ -202,6 +215,9 @@ def train(
         return
     if brand or update_adapter or force:
         raise click.UsageError("--brand, --adapter and --force go with --from-labels")
+    if int8_only:
+        _fit_int8(app, Path(out), umsab, stages_file, references)
+        return
     try:
         stage_data = load_jsonl(Path(stages_file))
         if references:
@@ -254,6 +270,31 @@ def train(
     for line in result.log:
         console.print(line)
     print_scores("stage (5-fold cross-validation)", result.stage_cv)
+    if int8:
+        _fit_int8(app, target, umsab, stages_file, references)
+
+
+def _fit_int8(app: object, folder: Path, umsab: str, stages_file: str, references: str) -> None:
+    from nlp.int8 import fit_int8_heads
+    from umot.retrain import BaseData
+
+    config = app.config  # type: ignore[attr-defined]
+    base = BaseData(
+        Path(stages_file), Path(umsab) if umsab else None, Path(references) if references else None
+    )
+    try:
+        with progress_bars() as add:
+            written = fit_int8_heads(
+                folder,
+                base.examples(),
+                cache_dir=config.resolve(config.model.cache_dir),
+                progress=add,
+            )
+    except (DataError, FileNotFoundError) as error:
+        raise click.ClickException(f"{error} (see --umsab, --stages, --references)") from None
+    except (ModelLoadError, HeadsError) as error:
+        raise click.ClickException(str(error)) from None
+    console.print(f"int8 heads written to {written}")
 
 
 def _train_from_labels(

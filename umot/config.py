@@ -233,6 +233,9 @@ class TaskModelConfig(Section):
 class ModelConfig(Section):
     heads: SafePath = "bundled"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    # int8: the encoder's attention and FFN-up layers in int8 on CPU, with heads fitted on
+    # int8 features (see nlp/int8.py); a GPU always runs fp16/bf16.
+    backend: Literal["torch", "int8"] = "int8"
     batch_size: int = Field(default=32, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=8192)
     cache_dir: SafePath = "~/.cache/umot"

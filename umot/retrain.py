@@ -25,6 +25,7 @@ import sqlite_utils
 from nlp.classifier import HeadsScorer
 from nlp.data import Example, load_jsonl, load_umsab, load_umsab_references
 from nlp.heads import BUNDLED_HEADS, HeadsBundle
+from nlp.int8 import INT8_HEADS
 from nlp.label_training import (
     MIN_HELD_OUT,
     Comparison,
@@ -180,6 +181,8 @@ def retrain_from_labels(
             training = {"from_labels": counts, "brand": brand, "adapter_updated": adapter}
             candidate.info.training = {**candidate.info.training, **training}
             candidate.save(folder)
+            if config.model.backend == "int8":
+                _int8_heads(folder, candidate, base, train, weight, common, progress)
 
         version = store.add(write, meta)
     finally:
@@ -265,3 +268,36 @@ def _refit_and_compare(
         if new_cache is not current_cache:
             new_cache.close()
     return candidate, comparison, reasons
+
+
+def _int8_heads(
+    folder: Path,
+    candidate: HeadsBundle,
+    base: list[Example],
+    train: list[dict[str, Any]],
+    weight: float,
+    common: dict[str, Any],
+    progress: ProgressFactory | None,
+) -> None:
+    """The version's heads for int8 features too, from the same data and weights, so the
+    int8 backend serves the team's model instead of falling back to fp32."""
+    int8 = HeadsScorer.load(
+        folder, **{**common, "device": "cpu"}, backend="int8", heads_file="heads.safetensors"
+    )
+    cache = EmbeddingCache(folder.parent / "features-int8.db", int8)
+    try:
+        texts = [e.text for e in base] + [r["text"] for r in train]
+        parents = [e.parent for e in base] + [r["parent_text"] for r in train]
+        bar = progress("int8 features", len(texts)) if progress else None
+        x = cache.features(texts, parents, bar)
+        cache.prune({cache.prefix})  # one int8 encoder in play at a time
+    finally:
+        cache.close()
+    heads = refit_heads(
+        candidate,
+        x,
+        [e.sentiment for e in base] + [r["sentiment"] for r in train],
+        [e.stage for e in base] + [r["stage"] for r in train],
+        np.array([1.0] * len(base) + [weight] * len(train), dtype=np.float64),
+    )
+    heads.save_weights(folder / INT8_HEADS)
