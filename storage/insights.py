@@ -1,7 +1,9 @@
 """The reads behind the weekly report and the influence analysis.
 
 Kept here with the rest of the SQL, so ``reports`` turns rows into numbers and never
-writes queries of its own.
+writes queries of its own. ``CROSS JOIN`` fixes SQLite's join order where it guesses
+wrong without statistics: from the period's (or the author's) mentions to their labels,
+not from all of a model's labels to their mentions (0.59 → 0.04 s for a week at 1M).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def classified_posts(
     sql = f"""
         SELECT m.id, m.brand, m.text, m.url, m.created_at, m.author_id, a.handle AS author,
                c.stage, c.sentiment
-        FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
+        FROM mentions m CROSS JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         LEFT JOIN authors a ON a.id = m.author_id
         WHERE m.created_at >= ? AND m.created_at < ? AND c.stage IN ({marks})
     """
@@ -131,7 +133,7 @@ def later_stage_reached(
     sql = f"""
         SELECT t.key FROM json_each(?) t WHERE EXISTS (
             SELECT 1 FROM mentions m
-            JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
+            CROSS JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
             WHERE m.author_id = json_extract(t.value, '$[0]')
               AND m.brand IS json_extract(t.value, '$[1]')
               AND m.created_at > json_extract(t.value, '$[2]') AND c.stage IN ({marks})
@@ -153,7 +155,7 @@ def author_stage_history(
     params: list[Any] = [model_id, to_db_time(start), to_db_time(end), to_db_time(end)]
     sql = """
         SELECT m.author_id, m.brand, m.created_at, c.stage
-        FROM mentions m JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
+        FROM mentions m CROSS JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         WHERE m.author_id IN (
             SELECT DISTINCT author_id FROM mentions
             WHERE created_at >= ? AND created_at < ? AND author_id IS NOT NULL
@@ -215,7 +217,7 @@ def unanswered_negative(
                a.handle AS author, coalesce(a.followers, 0) AS followers,
                {ENGAGEMENT} AS engagement
         FROM mentions m
-        JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
+        CROSS JOIN effective_labels c ON c.mention_id = m.id AND c.model_id = ?
         LEFT JOIN authors a ON a.id = m.author_id
         WHERE m.created_at >= ? AND m.created_at < ? AND c.sentiment = 'negative'
           AND c.stage IN ({marks})
