@@ -105,6 +105,7 @@ class JetstreamCollector:
         account: BlueskyAccount | None = None,
         backfill_hours: float = 24.0,
         backfill_after_seconds: float = 1800.0,
+        checkpoint_seconds: float = RESOLVE_SECONDS,
     ) -> None:
         """With an ``account``, a start after more than ``backfill_after_seconds`` of not
         listening (or a first start: the last ``backfill_hours``) searches the brands'
@@ -119,6 +120,7 @@ class JetstreamCollector:
         self.account, self.backfill_hours = account, backfill_hours
         self.backfill_after = backfill_after_seconds
         self.terms = list(terms)
+        self.checkpoint_seconds = checkpoint_seconds
         self.stats = {"events": 0, "parsed": 0, "matched": 0, "deleted": 0, "unknown": 0}
         self._recent: dict[str, int] = {}  # AT-URI -> time_us, within the rewind window
         self._pending: list[tuple[str, dict[str, Any], datetime]] = []
@@ -139,8 +141,10 @@ class JetstreamCollector:
             try:
                 with self.connect(url) as socket:
                     log.info("%s: listening to %s", self.name, url.split("?")[0])
+                    heard = self.stats["events"]
                     for item in self._listen(socket, deadline, cursors):
-                        failures = 0
+                        if self.stats["events"] > heard:  # an event, not just a checkpoint
+                            failures = 0
                         yield item
                 break  # the deadline or a stop ended the listening
             except (OSError, TimeoutError, _Quiet, *_socket_errors()) as error:
@@ -176,7 +180,7 @@ class JetstreamCollector:
     def _listen(self, socket: Any, deadline: float | None, cursors: Cursors) -> Iterator[Item]:
         heard = checkpoint = self.clock()
         while not self._done(deadline):
-            wait = min(1.0, self.idle_seconds)
+            wait = min(self.checkpoint_seconds, self.idle_seconds)
             if deadline is not None:
                 wait = max(0.01, min(wait, deadline - self.clock()))
             try:
@@ -189,9 +193,10 @@ class JetstreamCollector:
                 yield from self._read(message)
             elif now - heard > self.idle_seconds:
                 raise _Quiet(f"no event for {self.idle_seconds:g} s")
-            if now - checkpoint >= RESOLVE_SECONDS or len(self._pending) >= PROFILE_BATCH:
+            due = now - checkpoint >= self.checkpoint_seconds
+            if due or len(self._pending) >= PROFILE_BATCH:
                 yield from self._resolve()
-                if now - checkpoint >= RESOLVE_SECONDS:
+                if due:
                     yield from self._checkpoint(cursors)
                     checkpoint = now
         yield from self._checkpoint(cursors)
