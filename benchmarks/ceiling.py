@@ -20,7 +20,6 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from classify import demo_texts  # noqa: E402
+from scale import ListCollector  # noqa: E402
 
-from collectors.base import Cursors, Item  # noqa: E402
 from storage import Mention, open_database  # noqa: E402
 from umot.brands import BrandMatcher  # noqa: E402
 from umot.config import Config  # noqa: E402
@@ -41,16 +40,6 @@ from umot.pipeline import CollectReport, run_collector  # noqa: E402
 from umot.runner import CycleReport, Runner  # noqa: E402
 
 STEPS = ("collect", "classify", "report", "alerts")
-
-
-class Synthetic:
-    name = "synthetic"
-
-    def __init__(self, mentions: list[Mention]) -> None:
-        self.mentions = mentions
-
-    def collect(self, cursors: Cursors) -> Iterator[Item]:
-        yield from self.mentions
 
 
 def cycle_mentions(texts: list[str], count: int, offset: int, now: datetime) -> list[Mention]:
@@ -89,7 +78,7 @@ class TimedRunner(Runner):
 
     def _collect(self, report: CycleReport) -> None:
         matcher = BrandMatcher(self.config.brands)
-        result: CollectReport = run_collector(self.db, Synthetic(self.source), matcher=matcher)
+        result: CollectReport = run_collector(self.db, ListCollector(self.source), matcher=matcher)
         report.collected = [result]
 
 
